@@ -1,0 +1,164 @@
+//! Event output: one JSON line per event (stdout or a file, flushed after
+//! every line), a short human line on stderr, and an in-memory copy for the
+//! Rust API. Events are built with `serde_json`, never by string pasting.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value};
+
+use crate::config::LogTarget;
+
+pub struct EventLog {
+    sink: Option<Mutex<Box<dyn Write + Send>>>,
+    human: bool,
+    capture: bool,
+    events: Mutex<Vec<Value>>,
+    cond: Condvar,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl EventLog {
+    pub fn new(target: &LogTarget, human: bool, capture: bool) -> io::Result<EventLog> {
+        let sink: Option<Box<dyn Write + Send>> = match target {
+            LogTarget::None => None,
+            LogTarget::Stdout => Some(Box::new(io::stdout())),
+            LogTarget::File(p) => Some(Box::new(File::create(p)?)),
+        };
+        Ok(EventLog {
+            sink: sink.map(Mutex::new),
+            human,
+            capture,
+            events: Mutex::new(Vec::new()),
+            cond: Condvar::new(),
+        })
+    }
+
+    /// Emits `{"event":name,"ts_ms":..}` plus `fields` (a JSON object).
+    pub fn emit(&self, name: &str, fields: Value) {
+        let mut obj = Map::new();
+        obj.insert("event".into(), Value::from(name));
+        obj.insert("ts_ms".into(), Value::from(now_ms()));
+        if let Value::Object(m) = fields {
+            obj.extend(m);
+        }
+        let v = Value::Object(obj);
+        if let Some(sink) = &self.sink {
+            let line = serde_json::to_string(&v).expect("a JSON value always serializes");
+            let mut w = sink.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = writeln!(w, "{line}");
+            let _ = w.flush();
+        }
+        if self.human {
+            let _ = writeln!(io::stderr(), "{}", human_line(&v));
+        }
+        if self.capture {
+            let mut ev = self.events.lock().unwrap_or_else(|e| e.into_inner());
+            ev.push(v);
+            self.cond.notify_all();
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<Value> {
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Waits until an event satisfying `pred` exists (checking events
+    /// already logged too), or `timeout` passes.
+    pub fn wait_for(&self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Option<Value> {
+        let deadline = Instant::now() + timeout;
+        let mut ev = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(v) = ev.iter().find(|v| pred(v)) {
+                return Some(v.clone());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            ev = self
+                .cond
+                .wait_timeout(ev, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v.get(k).and_then(Value::as_str).unwrap_or("-")
+}
+
+fn who(v: &Value) -> String {
+    match (v.get("productKey"), v.get("deviceName")) {
+        (Some(Value::String(pk)), Some(Value::String(dn))) => format!(" {pk}/{dn}"),
+        _ => String::new(),
+    }
+}
+
+/// The short human-readable form of an event.
+pub fn human_line(v: &Value) -> String {
+    let peer = format!("{} {}", s(v, "listener"), s(v, "peer"));
+    match s(v, "event") {
+        "auth_accepted" => format!(
+            "[sim] AUTH OK      {peer}{} client={} {} ackMode={}",
+            who(v),
+            s(v, "clientId"),
+            s(v, "signmethod"),
+            v.get("ackMode").cloned().unwrap_or(Value::Null)
+        ),
+        "auth_rejected" => format!(
+            "[sim] AUTH {}     {peer}{}: {}",
+            s(v, "code"),
+            who(v),
+            s(v, "reason")
+        ),
+        "uplink_accepted" => {
+            let mut p = s(v, "payload").to_string();
+            if p.chars().count() > 80 {
+                p = p.chars().take(80).collect::<String>() + "…";
+            }
+            let seq = match v.get("seq") {
+                Some(Value::Number(n)) => format!(" seq={n}"),
+                _ => String::new(),
+            };
+            format!(
+                "[sim] UPLINK OK    {peer}{} {}{seq} mid={} {p}",
+                who(v),
+                s(v, "topic"),
+                s(v, "messageId")
+            )
+        }
+        "uplink_rejected" => format!(
+            "[sim] UPLINK {}   {peer}{}: {}",
+            s(v, "code"),
+            who(v),
+            s(v, "reason")
+        ),
+        "legacy" => format!("[sim] LEGACY       {peer}{}: {}", who(v), s(v, "reason")),
+        "malformed" => format!("[sim] MALFORMED    {peer}: {}", s(v, "reason")),
+        "duplicate" => format!(
+            "[sim] DUPLICATE    {peer} mid={} (response replayed)",
+            v.get("mid").cloned().unwrap_or(Value::Null)
+        ),
+        "listening" => format!(
+            "[sim] listening plain={} psk={}",
+            v.get("plain").cloned().unwrap_or(Value::Null),
+            v.get("psk").cloned().unwrap_or(Value::Null)
+        ),
+        "stats" => format!("[sim] stats {}", v),
+        other => format!("[sim] {other} {v}"),
+    }
+}
