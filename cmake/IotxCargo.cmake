@@ -1,0 +1,161 @@
+# Helpers to drive cargo from CMake.
+#
+# cargo is always run (it is its own incremental build system and knows the
+# Rust dependency graph far better than CMake could); CMake only needs to know
+# where the outputs land. Output paths follow cargo's layout:
+#   <target-dir>[/<triple>]/<profile-dir>/...   with profile "dev" -> "debug".
+
+include_guard(GLOBAL)
+
+find_program(IOTX_CARGO_EXECUTABLE cargo
+  HINTS "$ENV{CARGO_HOME}/bin" "$ENV{HOME}/.cargo/bin"
+  DOC "cargo, the Rust build tool")
+if(NOT IOTX_CARGO_EXECUTABLE)
+  message(FATAL_ERROR "iotx-coap: cargo not found; install Rust (https://rustup.rs) or set IOTX_CARGO_EXECUTABLE")
+endif()
+
+get_property(_iotx_multi_config GLOBAL PROPERTY GENERATOR_IS_MULTI_CONFIG)
+
+# Cargo profile for one CMake configuration name.
+function(_iotx_cargo_profile cfg out_var)
+  if(IOTX_COAP_CARGO_PROFILE)
+    set(_p "${IOTX_COAP_CARGO_PROFILE}")
+  elseif(cfg MATCHES "^(Release|MinSizeRel|RelWithDebInfo)$")
+    set(_p release)
+  else()
+    set(_p dev)
+  endif()
+  set(${out_var} "${_p}" PARENT_SCOPE)
+endfunction()
+
+function(_iotx_cargo_profile_dir profile out_var)
+  if(profile STREQUAL "dev")
+    set(${out_var} debug PARENT_SCOPE)
+  else()
+    set(${out_var} "${profile}" PARENT_SCOPE)
+  endif()
+endfunction()
+
+# Sets, in the caller's scope:
+#   <prefix>_PROFILE     cargo profile (a generator expression with multi-config generators)
+#   <prefix>_DIR         output directory (likewise)
+#   <prefix>_ALL_DIRS    every output directory any configuration may use
+#   <prefix>_CONFIGS     list of "<CONFIG>|<dir>" pairs (multi-config only)
+function(_iotx_cargo_layout prefix triple)
+  set(_base "${IOTX_COAP_CARGO_TARGET_DIR}")
+  if(triple)
+    set(_base "${_base}/${triple}")
+  endif()
+  if(_iotx_multi_config)
+    set(_dirs "")
+    set(_pairs "")
+    foreach(_cfg IN LISTS CMAKE_CONFIGURATION_TYPES)
+      _iotx_cargo_profile("${_cfg}" _p)
+      _iotx_cargo_profile_dir("${_p}" _d)
+      list(APPEND _dirs "${_base}/${_d}")
+      list(APPEND _pairs "${_cfg}|${_base}/${_d}")
+    endforeach()
+    list(REMOVE_DUPLICATES _dirs)
+    if(IOTX_COAP_CARGO_PROFILE)
+      _iotx_cargo_profile_dir("${IOTX_COAP_CARGO_PROFILE}" _d)
+      set(_profile "${IOTX_COAP_CARGO_PROFILE}")
+      set(_dir "${_base}/${_d}")
+    else()
+      set(_rel "$<OR:$<CONFIG:Release>,$<CONFIG:MinSizeRel>,$<CONFIG:RelWithDebInfo>>")
+      set(_profile "$<IF:${_rel},release,dev>")
+      set(_dir "${_base}/$<IF:${_rel},release,debug>")
+    endif()
+    set(${prefix}_CONFIGS "${_pairs}" PARENT_SCOPE)
+  else()
+    _iotx_cargo_profile("${CMAKE_BUILD_TYPE}" _profile)
+    _iotx_cargo_profile_dir("${_profile}" _d)
+    set(_dir "${_base}/${_d}")
+    set(_dirs "${_dir}")
+    set(${prefix}_CONFIGS "" PARENT_SCOPE)
+  endif()
+  set(${prefix}_PROFILE "${_profile}" PARENT_SCOPE)
+  set(${prefix}_DIR "${_dir}" PARENT_SCOPE)
+  set(${prefix}_ALL_DIRS "${_dirs}" PARENT_SCOPE)
+endfunction()
+
+# iotx_cargo_staticlib(TARGET <custom-target> IMPORTED <imported-target>
+#                      PACKAGE <cargo-package> LIBNAME <lib-name> MANIFEST <Cargo.toml>)
+# Creates a custom target running `cargo build -p <package> --lib` and a GLOBAL
+# IMPORTED STATIC library for its output (GLOBAL so that targets in a parent
+# project that add_subdirectory()'d us can link it). Sets
+# IOTX_COAP_STATICLIB_INSTALL_PATH (possibly a generator expression).
+function(iotx_cargo_staticlib)
+  cmake_parse_arguments(A "" "TARGET;IMPORTED;PACKAGE;LIBNAME;MANIFEST" "" ${ARGN})
+  _iotx_cargo_layout(_L "${IOTX_COAP_RUST_TARGET}")
+  set(_file "${CMAKE_STATIC_LIBRARY_PREFIX}${A_LIBNAME}${CMAKE_STATIC_LIBRARY_SUFFIX}")
+
+  set(_byproducts "")
+  foreach(_d IN LISTS _L_ALL_DIRS)
+    list(APPEND _byproducts "${_d}/${_file}")
+  endforeach()
+  set(_target_args "")
+  if(IOTX_COAP_RUST_TARGET)
+    set(_target_args --target "${IOTX_COAP_RUST_TARGET}")
+  endif()
+
+  add_custom_target(${A_TARGET} ALL
+    COMMAND "${IOTX_CARGO_EXECUTABLE}" build
+            --manifest-path "${A_MANIFEST}"
+            --target-dir "${IOTX_COAP_CARGO_TARGET_DIR}"
+            -p "${A_PACKAGE}" --lib
+            --profile "${_L_PROFILE}"
+            ${_target_args}
+            ${IOTX_COAP_CARGO_FLAGS}
+    BYPRODUCTS ${_byproducts}
+    WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
+    USES_TERMINAL
+    COMMENT "cargo build -p ${A_PACKAGE} --lib (profile ${_L_PROFILE})"
+    VERBATIM)
+
+  add_library(${A_IMPORTED} STATIC IMPORTED GLOBAL)
+  if(_L_CONFIGS)
+    foreach(_pair IN LISTS _L_CONFIGS)
+      string(REPLACE "|" ";" _pair "${_pair}")
+      list(GET _pair 0 _cfg)
+      list(GET _pair 1 _dir)
+      string(TOUPPER "${_cfg}" _cfg)
+      set_property(TARGET ${A_IMPORTED} APPEND PROPERTY IMPORTED_CONFIGURATIONS ${_cfg})
+      set_target_properties(${A_IMPORTED} PROPERTIES IMPORTED_LOCATION_${_cfg} "${_dir}/${_file}")
+    endforeach()
+  else()
+    set_target_properties(${A_IMPORTED} PROPERTIES IMPORTED_LOCATION "${_L_DIR}/${_file}")
+  endif()
+  add_dependencies(${A_IMPORTED} ${A_TARGET})
+
+  set(IOTX_COAP_STATICLIB_INSTALL_PATH "${_L_DIR}/${_file}" PARENT_SCOPE)
+endfunction()
+
+# iotx_cargo_executable(TARGET <custom-target> PACKAGE <cargo-package> BIN <bin-name>
+#                       MANIFEST <Cargo.toml> OUT_VAR <var> [ALL])
+# Builds a host binary (never cross-compiled: it runs during the tests) and
+# stores its path (possibly a generator expression) in <var>.
+function(iotx_cargo_executable)
+  cmake_parse_arguments(A "ALL" "TARGET;PACKAGE;BIN;MANIFEST;OUT_VAR" "" ${ARGN})
+  _iotx_cargo_layout(_L "")
+  set(_file "${A_BIN}${CMAKE_EXECUTABLE_SUFFIX}")
+  set(_byproducts "")
+  foreach(_d IN LISTS _L_ALL_DIRS)
+    list(APPEND _byproducts "${_d}/${_file}")
+  endforeach()
+  set(_all "")
+  if(A_ALL)
+    set(_all ALL)
+  endif()
+  add_custom_target(${A_TARGET} ${_all}
+    COMMAND "${IOTX_CARGO_EXECUTABLE}" build
+            --manifest-path "${A_MANIFEST}"
+            --target-dir "${IOTX_COAP_CARGO_TARGET_DIR}"
+            -p "${A_PACKAGE}" --bin "${A_BIN}"
+            --profile "${_L_PROFILE}"
+    BYPRODUCTS ${_byproducts}
+    WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
+    USES_TERMINAL
+    COMMENT "cargo build -p ${A_PACKAGE} --bin ${A_BIN} (profile ${_L_PROFILE})"
+    VERBATIM)
+  set(${A_OUT_VAR} "${_L_DIR}/${_file}" PARENT_SCOPE)
+endfunction()

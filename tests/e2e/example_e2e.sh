@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# End-to-end check of the C sample against the emulator.
+#
+#   example_e2e.sh EXAMPLE_BIN SIM_BIN MODE [valgrind]
+#
+# MODE is plain (coap://) or psk (coap-psk://). Starts the emulator on free
+# ports, runs the sample for 3 uplinks, and checks both sides: the sample saw
+# three 2.05 answers, and the emulator accepted the auth and three uplinks
+# carrying the sample's payload on the expected listener.
+set -euo pipefail
+
+if [[ $# -lt 3 || $# -gt 4 ]]; then
+    echo "usage: $0 EXAMPLE_BIN SIM_BIN plain|psk [valgrind]" >&2
+    exit 2
+fi
+example=$1
+sim=$2
+mode=$3
+tool=${4:-}
+
+case "$mode" in
+    plain) scheme=coap ;;
+    psk) scheme=coap-psk ;;
+    *) echo "example_e2e: MODE must be plain or psk, not '$mode'" >&2; exit 2 ;;
+esac
+if [[ -n "$tool" && "$tool" != valgrind ]]; then
+    echo "example_e2e: 4th argument must be 'valgrind'" >&2
+    exit 2
+fi
+for bin in "$example" "$sim"; do
+    if [[ ! -x "$bin" ]]; then
+        echo "example_e2e: not an executable: $bin" >&2
+        exit 2
+    fi
+done
+
+readonly PK=a1TestPK001 DN=dev-001 DS=s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB
+readonly COUNT=3
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/example_e2e.XXXXXX")
+sim_pid=""
+cleanup() {
+    if [[ -n "$sim_pid" ]] && kill -0 "$sim_pid" 2>/dev/null; then
+        kill "$sim_pid" 2>/dev/null || true
+        wait "$sim_pid" 2>/dev/null || true
+    fi
+    if [[ -z "${KEEP_E2E_DIR:-}" ]]; then
+        rm -rf "$work"
+    else
+        echo "example_e2e: kept $work" >&2
+    fi
+}
+trap cleanup EXIT
+
+log=$work/sim.log
+out=$work/example.out
+
+fail() {
+    echo "FAIL example_e2e $mode: $*" >&2
+    echo "---- example output ($out) ----" >&2
+    cat "$out" >&2 2>/dev/null || true
+    echo "---- emulator stdout/stderr ----" >&2
+    cat "$work/sim.out" "$work/sim.err" >&2 2>/dev/null || true
+    echo "---- emulator log ($log) ----" >&2
+    cat "$log" >&2 2>/dev/null || true
+    echo "---- end ----" >&2
+    exit 1
+}
+
+"$sim" --plain-port 0 --psk-port 0 --device "$PK:$DN:$DS" --log "$log" --quiet \
+    >"$work/sim.out" 2>"$work/sim.err" &
+sim_pid=$!
+
+# The emulator prints {"event":"listening","plain":"127.0.0.1:P","psk":"127.0.0.1:Q"}
+# as its first line once both sockets are bound.
+addr=""
+for _ in $(seq 1 200); do
+    if ! kill -0 "$sim_pid" 2>/dev/null; then
+        fail "emulator exited before listening"
+    fi
+    line=$(head -n 1 "$work/sim.out" 2>/dev/null || true)
+    # Wait for the whole line: the emulator may be mid-write.
+    if [[ "$line" == *'"listening"'*'}' ]]; then
+        addr=$(sed -n "s/.*\"$mode\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$line")
+        break
+    fi
+    sleep 0.05
+done
+[[ -n "$addr" ]] || fail "no listening line with a \"$mode\" address from the emulator"
+url="$scheme://$addr"
+
+cmd=(timeout 60 "$example" -u "$url" -p "$PK" -d "$DN" -k "$DS" -n "$COUNT" -w 100)
+if [[ "$tool" == valgrind ]]; then
+    cmd=(timeout 180 valgrind --error-exitcode=99 --leak-check=full
+         --errors-for-leak-kinds=definite "$example" -u "$url" -p "$PK" -d "$DN" -k "$DS"
+         -n "$COUNT" -w 100)
+fi
+echo "example_e2e: ${cmd[*]}" >&2
+status=0
+"${cmd[@]}" >"$out" 2>&1 || status=$?
+case $status in
+    0) ;;
+    124) fail "sample timed out" ;;
+    99) fail "valgrind reported errors" ;;
+    *) fail "sample exited with status $status" ;;
+esac
+
+answers=$(grep -c -F '[APPL]: Message response code: 0x45' "$out" || true)
+(( answers >= COUNT )) || fail "expected >= $COUNT responses with code 0x45, got $answers"
+grep -q -F "[APPL]: done, " "$out" || fail "sample did not print its done line"
+
+# The emulator may still be writing its last lines; give it a moment.
+payload_field='"payload":"{\"name\":\"hello world\"}"'
+ok=0
+for _ in $(seq 1 40); do
+    auth=$(grep -F '"event":"auth_accepted"' "$log" 2>/dev/null | grep -c -F "\"listener\":\"$mode\"" || true)
+    uplinks=$(grep -F '"event":"uplink_accepted"' "$log" 2>/dev/null \
+        | grep -F "\"listener\":\"$mode\"" | grep -c -F "$payload_field" || true)
+    if (( auth >= 1 && uplinks >= COUNT )); then
+        ok=1
+        break
+    fi
+    sleep 0.05
+done
+(( ok )) || fail "emulator log: auth_accepted=$auth (want >= 1), uplink_accepted with payload=$uplinks (want >= $COUNT) on listener $mode"
+
+echo "PASS example_e2e $mode${tool:+ ($tool)}"
