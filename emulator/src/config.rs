@@ -135,6 +135,9 @@ pub struct SimConfig {
     pub reply_payload: Option<Vec<u8>>,
     /// `seqOffset` returned by a PSK auth.
     pub seq_offset: u64,
+    /// Fixed `random` returned by every PSK auth (tests, reproducing a
+    /// capture); `None` = a fresh random per auth.
+    pub psk_random: Option<String>,
     /// Where JSON event lines are written.
     pub log: LogTarget,
     /// Write a short human-readable line per event on stderr.
@@ -157,6 +160,7 @@ impl Default for SimConfig {
             auth_5xx: 0,
             reply_payload: None,
             seq_offset: 1,
+            psk_random: None,
             log: LogTarget::None,
             human: false,
             capture_events: true,
@@ -187,6 +191,10 @@ impl SimConfig {
     }
     pub fn auth_5xx(mut self, n: u32) -> Self {
         self.auth_5xx = n;
+        self
+    }
+    pub fn psk_random(mut self, random: &str) -> Self {
+        self.psk_random = Some(random.to_string());
         self
     }
     pub fn reply_payload(mut self, p: &[u8]) -> Self {
@@ -225,6 +233,8 @@ DEVICES:
 PROTOCOL:
     --token-ttl SECONDS    token lifetime (default 86400); expired tokens get 4.01
     --seq-offset N         seqOffset returned by PSK auth (default 1)
+    --psk-random TEXT      fixed `random` in every PSK auth reply (default: fresh
+                           16 hex chars per auth; for tests and replaying captures)
     --accept-legacy        also accept the vendor SDK's deviations from the guide
                            (token in option 61, uplink Accept 42, first PSK seq ==
                            seqOffset), logging each as a \"legacy\" event
@@ -321,6 +331,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
                 cfg.token_ttl = Duration::from_secs(parse_num(&flag, &value(&mut it)?)?)
             }
             "--seq-offset" => cfg.seq_offset = parse_num(&flag, &value(&mut it)?)?,
+            "--psk-random" => cfg.psk_random = Some(value(&mut it)?),
             "--accept-legacy" => cfg.accept_legacy = true,
             "--auth-5xx" => cfg.auth_5xx = parse_num(&flag, &value(&mut it)?)?,
             "--reply-payload" => cfg.reply_payload = Some(value(&mut it)?.into_bytes()),

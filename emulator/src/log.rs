@@ -53,7 +53,7 @@ impl EventLog {
         }
         let v = Value::Object(obj);
         if let Some(sink) = &self.sink {
-            let line = serde_json::to_string(&v).expect("a JSON value always serializes");
+            let line = to_line(&v);
             let mut w = sink.lock().unwrap_or_else(|e| e.into_inner());
             let _ = writeln!(w, "{line}");
             let _ = w.flush();
@@ -95,6 +95,34 @@ impl EventLog {
                 .0;
         }
     }
+}
+
+/// Serializes an event object with `event` (and `ts_ms`) first, the other
+/// keys after them in name order.
+pub fn to_line(v: &Value) -> String {
+    struct Ordered<'a>(&'a Map<String, Value>);
+    impl serde::Serialize for Ordered<'_> {
+        fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut m = ser.serialize_map(Some(self.0.len()))?;
+            for k in ["event", "ts_ms"] {
+                if let Some(v) = self.0.get(k) {
+                    m.serialize_entry(k, v)?;
+                }
+            }
+            for (k, v) in self.0 {
+                if k != "event" && k != "ts_ms" {
+                    m.serialize_entry(k, v)?;
+                }
+            }
+            m.end()
+        }
+    }
+    match v {
+        Value::Object(m) => serde_json::to_string(&Ordered(m)),
+        other => serde_json::to_string(other),
+    }
+    .expect("a JSON value always serializes")
 }
 
 fn s<'a>(v: &'a Value, k: &str) -> &'a str {
@@ -158,7 +186,19 @@ pub fn human_line(v: &Value) -> String {
             v.get("plain").cloned().unwrap_or(Value::Null),
             v.get("psk").cloned().unwrap_or(Value::Null)
         ),
-        "stats" => format!("[sim] stats {}", v),
+        "stats" => {
+            let n = |k: &str| v.get(k).cloned().unwrap_or(Value::Null);
+            format!(
+                "[sim] stats received={} auth ok/rejected={}/{} uplink ok/rejected={}/{} malformed={} duplicates={}",
+                n("received"),
+                n("auth_ok"),
+                n("auth_rejected"),
+                n("uplink_ok"),
+                n("uplink_rejected"),
+                n("malformed"),
+                n("duplicates")
+            )
+        }
         other => format!("[sim] {other} {v}"),
     }
 }

@@ -41,7 +41,7 @@ fn main() {
     {
         // Always the first stdout line, even with --log.
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{listening}");
+        let _ = writeln!(out, "{}", iotx_coap_sim::log::to_line(&listening));
         let _ = out.flush();
     }
     if human {
@@ -62,7 +62,7 @@ fn main() {
         if let (Some(o), serde_json::Value::Object(f)) = (v.as_object_mut(), fields) {
             o.extend(f);
         }
-        println!("{v}");
+        println!("{}", iotx_coap_sim::log::to_line(&v));
     }
     sim.stop();
 }

@@ -175,6 +175,13 @@ fn opt_uint(v: &[u8]) -> Option<u32> {
     Some(v.iter().fold(0u32, |acc, &b| acc << 8 | b as u32))
 }
 
+fn method_name(pkt: &Packet) -> String {
+    match pkt.header.code {
+        MessageClass::Request(m) => format!("{m:?}").to_uppercase(),
+        other => other.to_string(),
+    }
+}
+
 fn first_opt(pkt: &Packet, n: u16) -> Option<&Vec<u8>> {
     pkt.get_first_option(CoapOption::from(n))
 }
@@ -283,7 +290,7 @@ impl Platform {
                     listener,
                     peer,
                     ResponseType::MethodNotAllowed,
-                    &format!("method {} not allowed on /auth (POST only)", pkt.header.code),
+                    &format!("method {} not allowed on /auth (POST only)", method_name(pkt)),
                     &Who::default(),
                 );
             }
@@ -295,7 +302,7 @@ impl Platform {
                     listener,
                     peer,
                     ResponseType::MethodNotAllowed,
-                    &format!("method {} not allowed on /topic (POST only)", pkt.header.code),
+                    &format!("method {} not allowed on /topic (POST only)", method_name(pkt)),
                     &Who::default(),
                 );
             }
@@ -389,7 +396,10 @@ impl Platform {
         let (payload, session) = match security {
             Security::None => (auth::encode_reply(&auth::TokenReply { token: &token }, cbor), None),
             Security::Psk => {
-                let random = self.random_hex(8);
+                let random = match &self.cfg.psk_random {
+                    Some(r) => r.clone(),
+                    None => self.random_hex(8),
+                };
                 let seq_offset = self.cfg.seq_offset;
                 let p = auth::encode_reply(
                     &auth::PskTokenReply {

@@ -1,0 +1,216 @@
+//! Test client: CoAP packets built with coap-lite and crypto done with the
+//! RustCrypto crates directly (never the emulator's own modules).
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, UdpSocket};
+use std::time::Duration;
+
+use aes::cipher::{block_padding::Pkcs7, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
+use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+#[allow(unused_imports)]
+pub use iotx_coap_sim::{start, Faults, SimConfig, SimHandle};
+
+pub const PK: &str = "a1TestPK001";
+pub const DN: &str = "dev-001";
+pub const SECRET: &str = "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB";
+pub const CLIENT_ID: &str = "a1TestPK001.dev-001";
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+pub fn hmac_md5(secret: &str, content: &str) -> String {
+    let mut m = <Hmac<md5::Md5> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
+    m.update(content.as_bytes());
+    hex(&m.finalize().into_bytes())
+}
+
+pub fn hmac_sha1(secret: &str, content: &str) -> String {
+    let mut m = <Hmac<sha1::Sha1> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
+    m.update(content.as_bytes());
+    hex(&m.finalize().into_bytes())
+}
+
+pub fn psk_key(secret: &str, random: &str) -> [u8; 16] {
+    let d = Sha256::digest(format!("{secret},{random}").as_bytes());
+    d[8..24].try_into().unwrap()
+}
+
+const IV: &[u8; 16] = b"543yhjy97ae7fyfg";
+
+pub fn aes_encrypt(key: &[u8; 16], pt: &[u8]) -> Vec<u8> {
+    cbc::Encryptor::<aes::Aes128>::new(key.into(), IV.into()).encrypt_padded_vec_mut::<Pkcs7>(pt)
+}
+
+pub fn aes_decrypt(key: &[u8; 16], ct: &[u8]) -> Vec<u8> {
+    cbc::Decryptor::<aes::Aes128>::new(key.into(), IV.into())
+        .decrypt_padded_vec_mut::<Pkcs7>(ct)
+        .expect("valid padding")
+}
+
+/// The standard auth JSON for the test device (hmacmd5).
+pub fn auth_json(seq: Option<u64>, ack_mode: Option<u8>) -> String {
+    let mut content = String::new();
+    if let Some(a) = ack_mode {
+        content += &format!("ackMode{a}");
+    }
+    content += &format!("clientId{CLIENT_ID}deviceName{DN}productKey{PK}");
+    if let Some(s) = seq {
+        content += &format!("seq{s}");
+    }
+    let sign = hmac_md5(SECRET, &content);
+    let mut v = serde_json::json!({
+        "productKey": PK, "deviceName": DN, "clientId": CLIENT_ID,
+        "signmethod": "hmacmd5", "sign": sign,
+    });
+    if let Some(a) = ack_mode {
+        v["ackMode"] = a.into();
+    }
+    if let Some(s) = seq {
+        v["seq"] = s.to_string().into();
+    }
+    v.to_string()
+}
+
+pub fn sim(cfg: SimConfig) -> SimHandle {
+    start(cfg.device(PK, DN, SECRET).device("a1TestPK001", "dev-002", "other-secret"))
+        .expect("emulator starts")
+}
+
+pub struct Client {
+    pub sock: UdpSocket,
+    pub server: SocketAddr,
+    mid: u16,
+}
+
+impl Client {
+    pub fn new(server: SocketAddr) -> Client {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        Client {
+            sock,
+            server,
+            mid: 1000,
+        }
+    }
+
+    pub fn next_mid(&mut self) -> u16 {
+        self.mid = self.mid.wrapping_add(1);
+        self.mid
+    }
+
+    pub fn send_bytes(&self, b: &[u8]) {
+        self.sock.send_to(b, self.server).unwrap();
+    }
+
+    pub fn send(&self, p: &Packet) {
+        self.send_bytes(&p.to_bytes().unwrap());
+    }
+
+    pub fn recv_raw(&self, timeout: Duration) -> Option<Vec<u8>> {
+        self.sock.set_read_timeout(Some(timeout)).unwrap();
+        let mut buf = [0u8; 2048];
+        match self.sock.recv_from(&mut buf) {
+            Ok((n, _)) => Some(buf[..n].to_vec()),
+            Err(_) => None,
+        }
+    }
+
+    pub fn recv(&self, timeout: Duration) -> Option<Packet> {
+        self.recv_raw(timeout).map(|b| Packet::from_bytes(&b).unwrap())
+    }
+
+    /// Sends a request and waits (3 s at most) for its response.
+    pub fn call(&mut self, mut p: Packet) -> Packet {
+        if p.header.message_id == 0 {
+            p.header.message_id = self.next_mid();
+        }
+        self.send(&p);
+        self.recv(Duration::from_secs(3))
+            .expect("a response within 3 s")
+    }
+
+    /// Authenticates the standard test device, returns the 2.05 payload.
+    pub fn auth(&mut self, seq: Option<u64>) -> serde_json::Value {
+        let r = self.call(auth_req(auth_json(seq, None).as_bytes(), Some(50), Some(50)));
+        assert_eq!(code(&r), "2.05", "auth failed");
+        serde_json::from_slice(&r.payload).unwrap()
+    }
+}
+
+pub fn code(p: &Packet) -> String {
+    p.header.code.to_string()
+}
+
+pub fn request(method: RequestType, path: &str) -> Packet {
+    let mut p = Packet::new();
+    p.header.set_type(MessageType::Confirmable);
+    p.header.code = MessageClass::Request(method);
+    p.set_token(vec![0xa1, 0xb2, 0xc3, 0xd4]);
+    for seg in path.trim_start_matches('/').split('/') {
+        p.add_option(CoapOption::UriPath, seg.as_bytes().to_vec());
+    }
+    p
+}
+
+fn uint(n: u16) -> Vec<u8> {
+    if n == 0 {
+        vec![]
+    } else if n < 256 {
+        vec![n as u8]
+    } else {
+        n.to_be_bytes().to_vec()
+    }
+}
+
+pub fn auth_req(body: &[u8], cf: Option<u16>, accept: Option<u16>) -> Packet {
+    let mut p = request(RequestType::Post, "/auth");
+    if let Some(cf) = cf {
+        p.add_option(CoapOption::ContentFormat, uint(cf));
+    }
+    if let Some(a) = accept {
+        p.add_option(CoapOption::Accept, uint(a));
+    }
+    p.payload = body.to_vec();
+    p
+}
+
+pub fn uplink_req(path: &str, token: Option<&str>, payload: &[u8]) -> Packet {
+    let mut p = request(RequestType::Post, path);
+    p.add_option(CoapOption::ContentFormat, uint(50));
+    p.add_option(CoapOption::Accept, uint(50));
+    if let Some(t) = token {
+        p.add_option(CoapOption::Unknown(2088), t.as_bytes().to_vec());
+    }
+    p.payload = payload.to_vec();
+    p
+}
+
+pub fn psk_uplink_req(path: &str, token: &str, key: &[u8; 16], seq: u64, payload: &[u8]) -> Packet {
+    let mut p = uplink_req(path, Some(token), &aes_encrypt(key, payload));
+    p.add_option(CoapOption::Unknown(2089), aes_encrypt(key, seq.to_string().as_bytes()));
+    p
+}
+
+pub fn opt(p: &Packet, n: u16) -> Option<Vec<u8>> {
+    p.get_first_option(CoapOption::Unknown(n)).cloned()
+}
+
+pub fn is_code(p: &Packet, rt: ResponseType) -> bool {
+    p.header.code == MessageClass::Response(rt)
+}
+
+pub fn wait_event(sim: &SimHandle, name: &str) -> serde_json::Value {
+    sim.wait_for_event(Duration::from_secs(3), |e| e["event"] == name)
+        .unwrap_or_else(|| panic!("no {name} event; events: {:?}", sim.events()))
+}
