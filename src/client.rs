@@ -1,0 +1,298 @@
+//! A blocking driver that runs a [`Session`] over a [`Platform`].
+//!
+//! It is what `IOT_CoAP_*` use and what a Rust application uses directly.
+//! All methods take `&self`: one thread may sit in [`Client::poll`] while
+//! others [`Client::send`]. The session is behind the platform's lock, the
+//! lock is never held across a blocking receive, and events are handed to
+//! the caller's closure with no lock held, so that closure may call
+//! [`Client::send`] again.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::cell::{Cell, UnsafeCell};
+
+use crate::core::session::{Config, Event, SendError, Session, MAX_PDU};
+use crate::core::url::Endpoint;
+use crate::platform::{ConnectError, LogLevel, Platform, RawLock, Transport, TransportError};
+
+/// What the driver reports: the session's events plus transport trouble.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ClientEvent<U> {
+    Session(Event<U>),
+    /// Receiving failed (`Closed`: the secure session died and will be
+    /// re-created on the next call).
+    RecvFailed(TransportError),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthError {
+    /// The platform refused (`Some(code)`) or never answered (`None`).
+    Rejected(Option<u8>),
+    /// No transport could be (re)connected.
+    Connect(ConnectError),
+}
+
+struct Inner<P: Platform, U> {
+    session: Session<U>,
+    transport: Option<Arc<P::Transport>>,
+}
+
+pub struct Client<P: Platform, U> {
+    platform: P,
+    endpoint: Endpoint,
+    wait_ms: u32,
+    lock: P::Lock,
+    inner: UnsafeCell<Inner<P, U>>,
+}
+
+// SAFETY: `inner` is only reached through `with`, under `lock`; U crosses
+// threads inside the session, hence U: Send.
+unsafe impl<P: Platform, U: Send> Sync for Client<P, U> {}
+unsafe impl<P: Platform, U: Send> Send for Client<P, U> {}
+
+struct Unlock<'a, L: RawLock>(&'a L);
+impl<L: RawLock> Drop for Unlock<'_, L> {
+    fn drop(&mut self) {
+        // SAFETY: created right after locking, on this thread.
+        unsafe { self.0.unlock() }
+    }
+}
+
+/// Work taken out of the lock: datagrams to send and events to deliver.
+struct Batch<P: Platform, U> {
+    transmit: Vec<Vec<u8>>,
+    events: Vec<ClientEvent<U>>,
+    transport: Option<Arc<P::Transport>>,
+}
+
+impl<P: Platform, U: Send> Client<P, U> {
+    /// Connects the transport at once (as the vendor's `IOT_CoAP_Init`
+    /// does), so a bad host or a failed DTLS handshake shows up here.
+    pub fn connect(
+        platform: P,
+        endpoint: Endpoint,
+        mut cfg: Config,
+        wait_ms: u32,
+    ) -> Result<Self, ConnectError> {
+        let transport = platform.connect(&endpoint)?;
+        let lock = platform.new_lock().ok_or(ConnectError::Unreachable)?;
+        cfg.seed = (u64::from(platform.random_u32()) << 32) | u64::from(platform.random_u32());
+        Ok(Client {
+            endpoint,
+            wait_ms: wait_ms.max(1),
+            lock,
+            inner: UnsafeCell::new(Inner {
+                session: Session::new(cfg),
+                transport: Some(Arc::new(transport)),
+            }),
+            platform,
+        })
+    }
+
+    pub fn platform(&self) -> &P {
+        &self.platform
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Inner<P, U>) -> R) -> R {
+        self.lock.lock();
+        let _unlock = Unlock(&self.lock);
+        // SAFETY: the lock gives exclusive access until `_unlock` drops.
+        f(unsafe { &mut *self.inner.get() })
+    }
+
+    pub fn is_authed(&self) -> bool {
+        self.with(|i| i.session.is_authed())
+    }
+
+    pub fn stats(&self) -> crate::core::Stats {
+        self.with(|i| i.session.stats())
+    }
+
+    pub(crate) fn log(&self, level: LogLevel, parts: &[&str]) {
+        if self.platform.log_enabled(level) {
+            self.platform.log(level, parts);
+        }
+    }
+
+    /// Takes everything the session wants done, reconnecting a dead
+    /// transport first.
+    fn drain(&self, inner: &mut Inner<P, U>) -> Batch<P, U> {
+        let mut b = Batch {
+            transmit: Vec::new(),
+            events: Vec::new(),
+            transport: inner.transport.clone(),
+        };
+        while let Some(d) = inner.session.poll_transmit() {
+            b.transmit.push(d);
+        }
+        while let Some(e) = inner.session.poll_event() {
+            b.events.push(ClientEvent::Session(e));
+        }
+        b
+    }
+
+    fn ensure_transport(&self, inner: &mut Inner<P, U>) -> Result<(), ConnectError> {
+        if inner.transport.is_none() {
+            let t = self.platform.connect(&self.endpoint)?;
+            self.log(LogLevel::Info, &["new session with the platform"]);
+            inner.transport = Some(Arc::new(t));
+        }
+        Ok(())
+    }
+
+    fn run(&self, b: Batch<P, U>, on_event: &mut dyn FnMut(ClientEvent<U>)) {
+        if let Some(t) = &b.transport {
+            for d in &b.transmit {
+                if let Err(e) = t.send(d) {
+                    // The exchange stays registered: retransmission retries.
+                    self.log(LogLevel::Warning, &["datagram not sent"]);
+                    if e == TransportError::Closed {
+                        self.drop_transport(t);
+                    }
+                }
+            }
+        }
+        for e in b.events {
+            on_event(e);
+        }
+    }
+
+    fn drop_transport(&self, dead: &Arc<P::Transport>) {
+        self.with(|i| {
+            if i.transport.as_ref().is_some_and(|t| Arc::ptr_eq(t, dead)) {
+                i.transport = None;
+            }
+        });
+        self.log(
+            LogLevel::Warning,
+            &["secure session closed; reconnecting on next use"],
+        );
+    }
+
+    /// Queues an uplink and hands its datagram to the network.
+    pub fn send(
+        &self,
+        path: &str,
+        payload: &[u8],
+        format: u8,
+        confirmable: bool,
+        user: U,
+    ) -> Result<(), (SendError, U)> {
+        let now = self.platform.now_ms();
+        let batch = self.with(|i| {
+            if i.session.is_authed() {
+                // A failed reconnect leaves the message to retransmission.
+                let _ = self.ensure_transport(i);
+            }
+            i.session
+                .send(now, path, payload, format, confirmable, user)?;
+            Ok(self.drain(i))
+        })?;
+        self.run(batch, &mut |_| {});
+        Ok(())
+    }
+
+    /// Authenticates, blocking until the platform answers or the exchange
+    /// times out (RFC 7252 retransmission). Other events that arrive
+    /// meanwhile go to `on_event`.
+    pub fn authenticate(&self, on_event: &mut dyn FnMut(ClientEvent<U>)) -> Result<(), AuthError> {
+        let now = self.platform.now_ms();
+        let batch = self.with(|i| {
+            self.ensure_transport(i)?;
+            i.session.start_auth(now);
+            Ok(self.drain(i))
+        });
+        let batch = batch.map_err(AuthError::Connect)?;
+        let result = Cell::new(None);
+        let mut handler = |e: ClientEvent<U>| match e {
+            ClientEvent::Session(Event::Authenticated) if result.get().is_none() => {
+                result.set(Some(Ok(())))
+            }
+            ClientEvent::Session(Event::AuthFailed { code }) if result.get().is_none() => {
+                result.set(Some(Err(AuthError::Rejected(code))))
+            }
+            other => on_event(other),
+        };
+        self.run(batch, &mut handler);
+        while result.get().is_none() {
+            self.poll(&mut handler);
+            if result.get().is_none() && !self.with(|i| i.session.auth_in_progress()) {
+                // Another thread's poll consumed the answer.
+                result.set(Some(if self.is_authed() {
+                    Ok(())
+                } else {
+                    Err(AuthError::Rejected(None))
+                }));
+            }
+        }
+        match result.get() {
+            Some(Ok(())) => {
+                self.log(LogLevel::Info, &["authenticated"]);
+                Ok(())
+            }
+            Some(Err(e)) => {
+                self.log(LogLevel::Error, &["authentication failed"]);
+                Err(e)
+            }
+            None => unreachable!(),
+        }
+    }
+
+    /// One turn of the loop (`IOT_CoAP_Yield`): retransmit what is due,
+    /// wait up to `wait_ms` (less if a retransmission falls due) for
+    /// traffic, process it, deliver events. Returns early once a burst of
+    /// datagrams has been handled; never spins when idle.
+    pub fn poll(&self, on_event: &mut dyn FnMut(ClientEvent<U>)) {
+        let start = self.platform.now_ms();
+        let (batch, deadline) = self.with(|i| {
+            i.session.handle_timeout(start);
+            let _ = self.ensure_transport(i);
+            (self.drain(i), i.session.poll_timeout())
+        });
+        let transport = batch.transport.clone();
+        self.run(batch, on_event);
+        let Some(t) = transport else {
+            // No transport and none to be had: don't spin.
+            self.platform.sleep_ms(self.wait_ms);
+            return;
+        };
+        let mut wait = u64::from(self.wait_ms);
+        if let Some(d) = deadline {
+            wait = wait.min(d.saturating_sub(start).max(1));
+        }
+        let mut buf = [0u8; MAX_PDU + 256];
+        let mut timeout = wait as u32;
+        // After the first datagram, only drain what is already queued.
+        for _ in 0..32 {
+            match t.recv(&mut buf, timeout) {
+                Ok(Some(n)) => {
+                    let now = self.platform.now_ms();
+                    let batch = self.with(|i| {
+                        i.session.handle_datagram(now, &buf[..n]);
+                        self.drain(i)
+                    });
+                    self.run(batch, on_event);
+                    timeout = 0;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    if e == TransportError::Closed {
+                        self.drop_transport(&t);
+                    }
+                    on_event(ClientEvent::RecvFailed(e));
+                    // An error that returns at once (ICMP refusal) must not
+                    // turn Yield into a busy loop.
+                    let spent = self.platform.now_ms().saturating_sub(start);
+                    if spent < wait {
+                        self.platform.sleep_ms((wait - spent) as u32);
+                    }
+                    break;
+                }
+            }
+        }
+    }
+}

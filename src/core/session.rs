@@ -1,0 +1,1263 @@
+//! One device's CoAP session with the platform: auth, uplinks, retransmission,
+//! re-authentication. A pure state machine (see the module docs of
+//! [`crate::core`]).
+//!
+//! Design points, each fixing a defect of the vendor SDK:
+//! * retransmission runs on the caller's clock (RFC 7252 timers), not on a
+//!   count of `Yield` calls;
+//! * a CON message that is never answered ends in [`Event::SendFailed`];
+//! * an uplink answered 4.01 (token expired) is held, the session
+//!   re-authenticates once, and the message is sent again with the new token;
+//! * the PSK key lives in the session, so any number of sessions coexist;
+//! * PSK padding is validated before anything is stripped.
+
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType};
+
+use super::psk::PskKey;
+use super::sign::{self, AuthParams, SignMethod};
+use super::url::Security;
+
+/// CoAP option carrying the auth token.
+pub const OPTION_TOKEN: u16 = 2088;
+/// CoAP option carrying the (encrypted) PSK sequence number.
+pub const OPTION_SEQ: u16 = 2089;
+/// CoAP option in which the platform returns its message id.
+pub const OPTION_MESSAGE_ID: u16 = 2090;
+/// Largest datagram we build (the SDK's hard PDU limit).
+pub const MAX_PDU: usize = 1280;
+/// Longest uplink path accepted (`IOTX_URI_MAX_LEN`).
+pub const URI_MAX_LEN: usize = 135;
+/// RFC 7252: 2.05 Content.
+pub const CODE_CONTENT: u8 = 0x45;
+/// RFC 7252: 4.01 Unauthorized.
+pub const CODE_UNAUTHORIZED: u8 = 0x81;
+/// Content-Format / Accept values.
+pub const FORMAT_JSON: u8 = 50;
+pub const FORMAT_CBOR: u8 = 60;
+
+/// Static configuration of a session.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub product_key: String,
+    pub device_name: String,
+    /// `clientId` of `/auth` (the SDK's `device_id`, usually `PK.DN`).
+    pub client_id: String,
+    pub device_secret: String,
+    pub security: Security,
+    pub sign_method: SignMethod,
+    /// RFC 7252 ACK_TIMEOUT (ms); the first timeout is random in
+    /// `[ack_timeout, ack_timeout * 1.5]`, doubling on each retransmission.
+    pub ack_timeout_ms: u32,
+    /// RFC 7252 MAX_RETRANSMIT.
+    pub max_retransmit: u8,
+    /// How long to wait for a separate (CON) response after its empty ACK.
+    pub separate_timeout_ms: u32,
+    /// How long a NON request waits for a response before it is forgotten.
+    pub non_lifetime_ms: u32,
+    /// Requests in flight at once; `send` refuses more.
+    pub max_in_flight: usize,
+    /// Seed of the non-cryptographic PRNG for timeouts, message ids and
+    /// tokens; give it real randomness.
+    pub seed: u64,
+}
+
+impl Config {
+    pub fn new(
+        product_key: &str,
+        device_name: &str,
+        device_secret: &str,
+        security: Security,
+    ) -> Self {
+        let mut client_id = String::with_capacity(product_key.len() + 1 + device_name.len());
+        client_id.push_str(product_key);
+        client_id.push('.');
+        client_id.push_str(device_name);
+        Config {
+            product_key: product_key.into(),
+            device_name: device_name.into(),
+            client_id,
+            device_secret: device_secret.into(),
+            security,
+            sign_method: SignMethod::HmacSha1,
+            ack_timeout_ms: 2000,
+            max_retransmit: 4,
+            separate_timeout_ms: 30_000,
+            non_lifetime_ms: 30_000,
+            max_in_flight: 128,
+            seed: 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+}
+
+/// What the session reports to its driver.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event<U> {
+    /// `/auth` answered 2.05 with a usable token.
+    Authenticated,
+    /// `/auth` failed: `Some(code)` when the platform answered, `None` when
+    /// it never did (all retransmissions spent) or the answer was unusable.
+    AuthFailed { code: Option<u8> },
+    /// An uplink's response; `payload` is decrypted in PSK mode.
+    Response { user: U, code: u8, payload: Vec<u8> },
+    /// A CON uplink got no response after all retransmissions, was reset,
+    /// or could not be re-sent after a failed re-authentication.
+    SendFailed { user: U },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// No token yet: call `start_auth` and wait for `Authenticated`.
+    NotAuthed,
+    /// Path over [`URI_MAX_LEN`], empty, or with a segment over 255 bytes
+    /// or a query.
+    UriTooLong,
+    /// Path has no segments, or a query string.
+    InvalidPath,
+    /// The datagram would exceed [`MAX_PDU`].
+    MessageTooLong,
+    /// `max_in_flight` requests are already waiting.
+    Busy,
+}
+
+/// Counters of what came in and went out; hostile input shows up here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub tx_datagrams: u64,
+    pub retransmissions: u64,
+    pub rx_datagrams: u64,
+    /// Not decodable as CoAP.
+    pub rx_malformed: u64,
+    /// Well-formed but matching no exchange (late, duplicate or forged).
+    pub rx_unmatched: u64,
+    /// Repeated CON/NON responses (same message id) processed once.
+    pub rx_duplicates: u64,
+    /// PSK payloads that failed decryption or padding checks.
+    pub rx_decrypt_failed: u64,
+    pub reauths: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wait {
+    /// CON sent, no ACK yet: retransmit at `deadline`.
+    Con {
+        attempt: u8,
+        timeout: u64,
+        deadline: u64,
+    },
+    /// Empty ACK received: the response comes as a separate CON.
+    Separate { deadline: u64 },
+    /// NON sent: forget at `deadline`.
+    Non { deadline: u64 },
+    /// Answered 4.01: waits for the re-authentication to finish.
+    Held,
+}
+
+enum Kind<U> {
+    Auth,
+    Uplink(Uplink<U>),
+}
+
+struct Uplink<U> {
+    user: U,
+    path: String,
+    payload: Vec<u8>,
+    format: u8,
+    confirmable: bool,
+    /// Already re-sent once after a 4.01: a second 4.01 is delivered.
+    reauthed: bool,
+}
+
+struct Exchange<U> {
+    kind: Kind<U>,
+    mid: u16,
+    token: [u8; 8],
+    datagram: Vec<u8>,
+    wait: Wait,
+}
+
+enum Auth {
+    None,
+    InProgress { reauth: bool },
+    Done(Authed),
+}
+
+struct Authed {
+    token: String,
+    key: Option<PskKey>,
+    next_seq: u64,
+}
+
+/// Message ids of CON/NON responses already handled, for RFC 7252
+/// deduplication; a small ring is enough since the server's ids rise.
+const SEEN_RING: usize = 16;
+
+pub struct Session<U> {
+    cfg: Config,
+    rng: u64,
+    next_mid: u16,
+    token_prefix: u32,
+    token_counter: u32,
+    auth: Auth,
+    /// The last token, kept while a re-authentication runs so that a held
+    /// message's user-visible state stays "authed".
+    exchanges: Vec<Exchange<U>>,
+    transmit: VecDeque<Vec<u8>>,
+    events: VecDeque<Event<U>>,
+    seen: [Option<u16>; SEEN_RING],
+    seen_pos: usize,
+    stats: Stats,
+}
+
+impl<U> Session<U> {
+    pub fn new(cfg: Config) -> Self {
+        let mut rng = cfg.seed | 1;
+        let first = xorshift(&mut rng);
+        Session {
+            next_mid: first as u16,
+            token_prefix: (first >> 32) as u32,
+            token_counter: 0,
+            rng,
+            cfg,
+            auth: Auth::None,
+            exchanges: Vec::new(),
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+            seen: [None; SEEN_RING],
+            seen_pos: 0,
+            stats: Stats::default(),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// True once a token is held (also while a 4.01 re-authentication runs:
+    /// uplinks sent then are queued behind it).
+    pub fn is_authed(&self) -> bool {
+        matches!(self.auth, Auth::Done(_) | Auth::InProgress { reauth: true })
+    }
+
+    pub fn auth_in_progress(&self) -> bool {
+        matches!(self.auth, Auth::InProgress { .. })
+    }
+
+    /// Requests still waiting for an answer (auth included).
+    pub fn in_flight(&self) -> usize {
+        self.exchanges.len()
+    }
+
+    /// Queues a `POST /auth`. A no-op while one is already running.
+    pub fn start_auth(&mut self, now: u64) {
+        if self.auth_in_progress() {
+            return;
+        }
+        self.begin_auth(now, false);
+    }
+
+    fn begin_auth(&mut self, now: u64, reauth: bool) {
+        let seq = match self.cfg.security {
+            // Any start value works: the platform answers with the seqOffset
+            // to count from. Keep it small and positive.
+            Security::Psk => Some((xorshift(&mut self.rng) % 10_000) as u32 + 1),
+            _ => None,
+        };
+        let params = AuthParams {
+            product_key: &self.cfg.product_key,
+            device_name: &self.cfg.device_name,
+            client_id: &self.cfg.client_id,
+            sign_method: self.cfg.sign_method,
+            seq,
+            timestamp: None,
+            ack_mode: None,
+        };
+        let body = sign::auth_body(&params, self.cfg.device_secret.as_bytes());
+        let mid = self.alloc_mid();
+        let token = self.alloc_token();
+        let mut p = request(MessageType::Confirmable, mid, &token);
+        p.add_option(CoapOption::UriPath, b"auth".to_vec());
+        p.add_option(CoapOption::ContentFormat, alloc::vec![FORMAT_JSON]);
+        p.add_option(CoapOption::Accept, alloc::vec![FORMAT_JSON]);
+        p.payload = body;
+        let datagram = match p.to_bytes_with_limit(MAX_PDU) {
+            Ok(d) => d,
+            Err(_) => {
+                // Only a device name of ~1 KB gets here.
+                self.auth = Auth::None;
+                self.events.push_back(Event::AuthFailed { code: None });
+                return;
+            }
+        };
+        // A previous auth exchange (if any) is superseded.
+        self.exchanges.retain(|e| !matches!(e.kind, Kind::Auth));
+        self.auth = Auth::InProgress { reauth };
+        self.push_con(now, Kind::Auth, mid, token, datagram);
+    }
+
+    /// Queues an uplink `POST <path>`. `format` is [`FORMAT_JSON`] or
+    /// [`FORMAT_CBOR`] and is sent as both Content-Format and Accept.
+    pub fn send(
+        &mut self,
+        now: u64,
+        path: &str,
+        payload: &[u8],
+        format: u8,
+        confirmable: bool,
+        user: U,
+    ) -> Result<(), (SendError, U)> {
+        if !self.is_authed() {
+            return Err((SendError::NotAuthed, user));
+        }
+        if let Err(e) = check_path(path) {
+            return Err((e, user));
+        }
+        if self.exchanges.len() >= self.cfg.max_in_flight {
+            return Err((SendError::Busy, user));
+        }
+        let up = Uplink {
+            user,
+            path: path.into(),
+            payload: payload.into(),
+            format,
+            confirmable,
+            reauthed: false,
+        };
+        if let Auth::InProgress { reauth: true } = self.auth {
+            // Size check now, so the caller hears about it synchronously.
+            if estimated_size(&up, 64) > MAX_PDU {
+                return Err((SendError::MessageTooLong, up.user));
+            }
+            let mid = self.alloc_mid();
+            let token = self.alloc_token();
+            self.exchanges.push(Exchange {
+                kind: Kind::Uplink(up),
+                mid,
+                token,
+                datagram: Vec::new(),
+                wait: Wait::Held,
+            });
+            return Ok(());
+        }
+        let (mid, token) = (self.alloc_mid(), self.alloc_token());
+        match self.encode_uplink(&up, mid, &token) {
+            Ok(datagram) => {
+                self.launch(now, Kind::Uplink(up), mid, token, datagram);
+                Ok(())
+            }
+            Err(e) => Err((e, up.user)),
+        }
+    }
+
+    fn launch(&mut self, now: u64, kind: Kind<U>, mid: u16, token: [u8; 8], datagram: Vec<u8>) {
+        let confirmable = match &kind {
+            Kind::Uplink(u) => u.confirmable,
+            Kind::Auth => true,
+        };
+        if confirmable {
+            self.push_con(now, kind, mid, token, datagram);
+        } else {
+            self.stats.tx_datagrams += 1;
+            self.transmit.push_back(datagram.clone());
+            let deadline = now + u64::from(self.cfg.non_lifetime_ms);
+            self.exchanges.push(Exchange {
+                kind,
+                mid,
+                token,
+                datagram,
+                wait: Wait::Non { deadline },
+            });
+        }
+    }
+
+    fn push_con(&mut self, now: u64, kind: Kind<U>, mid: u16, token: [u8; 8], datagram: Vec<u8>) {
+        let base = u64::from(self.cfg.ack_timeout_ms);
+        // [ACK_TIMEOUT, ACK_TIMEOUT * ACK_RANDOM_FACTOR (1.5)], integer only.
+        let timeout = base + xorshift(&mut self.rng) % (base / 2 + 1);
+        self.stats.tx_datagrams += 1;
+        self.transmit.push_back(datagram.clone());
+        self.exchanges.push(Exchange {
+            kind,
+            mid,
+            token,
+            datagram,
+            wait: Wait::Con {
+                attempt: 0,
+                timeout,
+                deadline: now + timeout,
+            },
+        });
+    }
+
+    /// Builds the uplink datagram with the current token (and, in PSK mode,
+    /// the next sequence number and the encrypted payload).
+    fn encode_uplink(
+        &mut self,
+        up: &Uplink<U>,
+        mid: u16,
+        token: &[u8; 8],
+    ) -> Result<Vec<u8>, SendError> {
+        let Auth::Done(authed) = &mut self.auth else {
+            return Err(SendError::NotAuthed);
+        };
+        let ty = if up.confirmable {
+            MessageType::Confirmable
+        } else {
+            MessageType::NonConfirmable
+        };
+        let mut p = request(ty, mid, token);
+        for seg in up.path.split('/').filter(|s| !s.is_empty()) {
+            p.add_option(CoapOption::UriPath, seg.as_bytes().to_vec());
+        }
+        p.add_option(CoapOption::ContentFormat, alloc::vec![up.format]);
+        p.add_option(CoapOption::Accept, alloc::vec![up.format]);
+        p.add_option(
+            CoapOption::Unknown(OPTION_TOKEN),
+            authed.token.as_bytes().to_vec(),
+        );
+        match &authed.key {
+            Some(key) => {
+                // Checked before the seq is spent, so a refused message
+                // leaves no gap a strict server would notice (it wouldn't
+                // mind one, but the numbers stay dense for debugging).
+                if estimated_size(up, authed.token.len()) > MAX_PDU {
+                    return Err(SendError::MessageTooLong);
+                }
+                let mut num = sign::itoa_buf();
+                let seq = sign::fmt_u64(&mut num, authed.next_seq);
+                p.add_option(CoapOption::Unknown(OPTION_SEQ), key.encrypt(seq.as_bytes()));
+                p.payload = key.encrypt(&up.payload);
+                let d = p
+                    .to_bytes_with_limit(MAX_PDU)
+                    .map_err(|_| SendError::MessageTooLong)?;
+                authed.next_seq += 1;
+                Ok(d)
+            }
+            None => {
+                p.payload = up.payload.clone();
+                p.to_bytes_with_limit(MAX_PDU)
+                    .map_err(|_| SendError::MessageTooLong)
+            }
+        }
+    }
+
+    /// Next datagram to hand to the transport.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.transmit.pop_front()
+    }
+
+    /// Next event for the application.
+    pub fn poll_event(&mut self) -> Option<Event<U>> {
+        self.events.pop_front()
+    }
+
+    /// When `handle_timeout` must next be called (absolute ms), if ever.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.exchanges
+            .iter()
+            .filter_map(|e| match e.wait {
+                Wait::Con { deadline, .. }
+                | Wait::Separate { deadline }
+                | Wait::Non { deadline } => Some(deadline),
+                Wait::Held => None,
+            })
+            .min()
+    }
+
+    /// Retransmits and expires what is due at `now`.
+    pub fn handle_timeout(&mut self, now: u64) {
+        let mut i = 0;
+        while i < self.exchanges.len() {
+            let e = &mut self.exchanges[i];
+            match e.wait {
+                Wait::Con {
+                    attempt,
+                    timeout,
+                    deadline,
+                } if deadline <= now => {
+                    if attempt < self.cfg.max_retransmit {
+                        let timeout = timeout * 2;
+                        e.wait = Wait::Con {
+                            attempt: attempt + 1,
+                            timeout,
+                            deadline: now + timeout,
+                        };
+                        self.transmit.push_back(e.datagram.clone());
+                        self.stats.tx_datagrams += 1;
+                        self.stats.retransmissions += 1;
+                    } else {
+                        let e = self.exchanges.swap_remove(i);
+                        self.fail(now, e);
+                        continue;
+                    }
+                }
+                Wait::Separate { deadline } if deadline <= now => {
+                    let e = self.exchanges.swap_remove(i);
+                    self.fail(now, e);
+                    continue;
+                }
+                Wait::Non { deadline } if deadline <= now => {
+                    // No answer to a NON is normal: nothing to report.
+                    self.exchanges.swap_remove(i);
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+
+    fn fail(&mut self, now: u64, e: Exchange<U>) {
+        match e.kind {
+            Kind::Auth => self.auth_failed(now, None),
+            Kind::Uplink(u) => self.events.push_back(Event::SendFailed { user: u.user }),
+        }
+    }
+
+    fn auth_failed(&mut self, _now: u64, code: Option<u8>) {
+        self.auth = Auth::None;
+        self.events.push_back(Event::AuthFailed { code });
+        // Messages held for a re-authentication cannot be sent any more.
+        let mut i = 0;
+        while i < self.exchanges.len() {
+            if self.exchanges[i].wait == Wait::Held {
+                if let Kind::Uplink(u) = self.exchanges.swap_remove(i).kind {
+                    self.events.push_back(Event::SendFailed { user: u.user });
+                }
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Processes one datagram from the platform. Anything that is not a
+    /// well-formed answer to one of our exchanges is counted and dropped.
+    pub fn handle_datagram(&mut self, now: u64, data: &[u8]) {
+        self.stats.rx_datagrams += 1;
+        let Ok(p) = Packet::from_bytes(data) else {
+            self.stats.rx_malformed += 1;
+            return;
+        };
+        if p.header.get_version() != 1 {
+            self.stats.rx_malformed += 1;
+            return;
+        }
+        let code: u8 = p.header.code.into();
+        let mid = p.header.message_id;
+        match p.header.get_type() {
+            MessageType::Reset => match self.find_by_mid(mid) {
+                Some(i) => {
+                    let e = self.exchanges.swap_remove(i);
+                    self.fail(now, e);
+                }
+                None => self.stats.rx_unmatched += 1,
+            },
+            MessageType::Acknowledgement => {
+                let Some(i) = self.find_by_mid(mid) else {
+                    self.stats.rx_unmatched += 1;
+                    return;
+                };
+                if code == 0 {
+                    let deadline = now + u64::from(self.cfg.separate_timeout_ms);
+                    self.exchanges[i].wait = Wait::Separate { deadline };
+                } else if p.get_token() == self.exchanges[i].token {
+                    self.complete(now, i, code, &p);
+                } else {
+                    self.stats.rx_unmatched += 1;
+                }
+            }
+            ty @ (MessageType::Confirmable | MessageType::NonConfirmable) => {
+                let con = ty == MessageType::Confirmable;
+                if !matches!(MessageClass::from(code), MessageClass::Response(_)) || code >> 5 < 2 {
+                    // The platform sends us no requests: refuse with RST.
+                    if con {
+                        self.queue_empty(MessageType::Reset, mid);
+                    }
+                    self.stats.rx_unmatched += 1;
+                    return;
+                }
+                if self.seen.contains(&Some(mid)) {
+                    self.stats.rx_duplicates += 1;
+                    if con {
+                        self.queue_empty(MessageType::Acknowledgement, mid);
+                    }
+                    return;
+                }
+                let found = self
+                    .exchanges
+                    .iter()
+                    .position(|e| e.token == p.get_token() && e.wait != Wait::Held);
+                let Some(i) = found else {
+                    // Unknown token: RFC 7252 5.3.2 says reject a CON.
+                    if con {
+                        self.queue_empty(MessageType::Reset, mid);
+                    }
+                    self.stats.rx_unmatched += 1;
+                    return;
+                };
+                if self.complete(now, i, code, &p) {
+                    self.seen[self.seen_pos] = Some(mid);
+                    self.seen_pos = (self.seen_pos + 1) % SEEN_RING;
+                    if con {
+                        self.queue_empty(MessageType::Acknowledgement, mid);
+                    }
+                }
+            }
+        }
+    }
+
+    fn find_by_mid(&self, mid: u16) -> Option<usize> {
+        self.exchanges
+            .iter()
+            .position(|e| e.mid == mid && matches!(e.wait, Wait::Con { .. } | Wait::Non { .. }))
+    }
+
+    fn queue_empty(&mut self, ty: MessageType, mid: u16) {
+        let mut p = Packet::new();
+        p.header.set_type(ty);
+        p.header.code = MessageClass::Empty;
+        p.header.message_id = mid;
+        if let Ok(d) = p.to_bytes() {
+            self.stats.tx_datagrams += 1;
+            self.transmit.push_back(d);
+        }
+    }
+
+    /// Finishes exchange `i` with a response. Returns false when the
+    /// response was rejected (undecryptable) and the exchange goes on.
+    fn complete(&mut self, now: u64, i: usize, code: u8, p: &Packet) -> bool {
+        if matches!(self.exchanges[i].kind, Kind::Auth) {
+            self.exchanges.swap_remove(i);
+            self.auth_answered(now, code, &p.payload);
+            return true;
+        }
+        if code == CODE_UNAUTHORIZED {
+            let reauthed = match &self.exchanges[i].kind {
+                Kind::Uplink(u) => u.reauthed,
+                Kind::Auth => true,
+            };
+            if !reauthed {
+                // Token expired or revoked: hold the message, get a new
+                // token, send it again (once).
+                let e = &mut self.exchanges[i];
+                e.wait = Wait::Held;
+                if let Kind::Uplink(u) = &mut e.kind {
+                    u.reauthed = true;
+                }
+                if !matches!(self.auth, Auth::InProgress { .. }) {
+                    self.stats.reauths += 1;
+                    self.begin_auth(now, true);
+                }
+                return true;
+            }
+        }
+        let payload = match (&self.auth, p.payload.is_empty()) {
+            (_, true) => Vec::new(),
+            (Auth::Done(Authed { key: Some(key), .. }), false) => match key.decrypt(&p.payload) {
+                Ok(plain) => plain,
+                Err(_) => {
+                    self.stats.rx_decrypt_failed += 1;
+                    return false;
+                }
+            },
+            _ => p.payload.clone(),
+        };
+        if let Kind::Uplink(u) = self.exchanges.swap_remove(i).kind {
+            self.events.push_back(Event::Response {
+                user: u.user,
+                code,
+                payload,
+            });
+        }
+        true
+    }
+
+    fn auth_answered(&mut self, now: u64, code: u8, payload: &[u8]) {
+        if code != CODE_CONTENT {
+            self.auth_failed(now, Some(code));
+            return;
+        }
+        let Some(resp) = sign::parse_auth_response(payload) else {
+            self.auth_failed(now, Some(code));
+            return;
+        };
+        let key = match (self.cfg.security, &resp.random) {
+            (Security::Psk, Some(random)) => Some(PskKey::derive(
+                self.cfg.device_secret.as_bytes(),
+                random.as_bytes(),
+            )),
+            (Security::Psk, None) => {
+                self.auth_failed(now, Some(code));
+                return;
+            }
+            _ => None,
+        };
+        // The guide: seq must be larger than seqOffset.
+        let next_seq = resp.seq_offset.unwrap_or(0).saturating_add(1);
+        self.auth = Auth::Done(Authed {
+            token: resp.token,
+            key,
+            next_seq,
+        });
+        self.events.push_back(Event::Authenticated);
+        // Send what waited for the new token, with fresh ids.
+        let mut i = 0;
+        while i < self.exchanges.len() {
+            if self.exchanges[i].wait != Wait::Held {
+                i += 1;
+                continue;
+            }
+            let e = self.exchanges.swap_remove(i);
+            let Kind::Uplink(up) = e.kind else { continue };
+            let (mid, token) = (self.alloc_mid(), self.alloc_token());
+            match self.encode_uplink(&up, mid, &token) {
+                Ok(d) => self.launch(now, Kind::Uplink(up), mid, token, d),
+                Err(_) => self.events.push_back(Event::SendFailed { user: up.user }),
+            }
+        }
+    }
+
+    fn alloc_mid(&mut self) -> u16 {
+        let m = self.next_mid;
+        self.next_mid = self.next_mid.wrapping_add(1);
+        m
+    }
+
+    fn alloc_token(&mut self) -> [u8; 8] {
+        self.token_counter = self.token_counter.wrapping_add(1);
+        let mut t = [0u8; 8];
+        t[..4].copy_from_slice(&self.token_prefix.to_be_bytes());
+        t[4..].copy_from_slice(&self.token_counter.to_be_bytes());
+        t
+    }
+}
+
+fn request(ty: MessageType, mid: u16, token: &[u8; 8]) -> Packet {
+    let mut p = Packet::new();
+    p.header.set_version(1);
+    p.header.set_type(ty);
+    p.header.code = MessageClass::Request(RequestType::Post);
+    p.header.message_id = mid;
+    p.set_token(token.to_vec());
+    p
+}
+
+/// Path rules of the C ABI: at most [`URI_MAX_LEN`] bytes, at least one
+/// segment, no query, segments within the CoAP option limit.
+pub fn check_path(path: &str) -> Result<(), SendError> {
+    if path.len() > URI_MAX_LEN {
+        return Err(SendError::UriTooLong);
+    }
+    if path.contains(['?', '#']) || path.split('/').all(|s| s.is_empty()) {
+        return Err(SendError::InvalidPath);
+    }
+    Ok(())
+}
+
+/// Upper bound of an uplink's datagram size (PSK adds at most one block of
+/// padding; the seq option is at most 32 bytes).
+fn estimated_size<U>(up: &Uplink<U>, token_len: usize) -> usize {
+    let segs = up.path.split('/').filter(|s| !s.is_empty()).count();
+    4 + 8 + up.path.len() + 3 * segs + 4 + 4 + token_len + 4 + 36 + 1 + up.payload.len() + 16
+}
+
+/// xorshift64*: timeouts, message ids and tokens need spread, not secrecy.
+fn xorshift(s: &mut u64) -> u64 {
+    let mut x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+    use coap_lite::ResponseType;
+
+    fn cfg(sec: Security) -> Config {
+        Config::new(
+            "a1TestPK001",
+            "dev-001",
+            "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB",
+            sec,
+        )
+    }
+
+    fn reply(req: &[u8], ty: MessageType, code: ResponseType, payload: &[u8]) -> Vec<u8> {
+        let r = Packet::from_bytes(req).unwrap();
+        let mut p = Packet::new();
+        p.header.set_type(ty);
+        p.header.code = MessageClass::Response(code);
+        p.header.message_id = r.header.message_id;
+        p.set_token(r.get_token().to_vec());
+        p.payload = payload.to_vec();
+        p.to_bytes().unwrap()
+    }
+
+    fn authed(sec: Security, token_json: &[u8]) -> Session<u32> {
+        let mut s = Session::new(cfg(sec));
+        s.start_auth(0);
+        let req = s.poll_transmit().unwrap();
+        s.handle_datagram(
+            10,
+            &reply(
+                &req,
+                MessageType::Acknowledgement,
+                ResponseType::Content,
+                token_json,
+            ),
+        );
+        assert_eq!(s.poll_event(), Some(Event::Authenticated));
+        s
+    }
+
+    #[test]
+    fn auth_request_shape() {
+        let mut s: Session<u32> = Session::new(cfg(Security::Plain));
+        assert_eq!(
+            s.send(0, "/topic/a/b", b"x", FORMAT_JSON, true, 1),
+            Err((SendError::NotAuthed, 1))
+        );
+        s.start_auth(0);
+        let p = Packet::from_bytes(&s.poll_transmit().unwrap()).unwrap();
+        assert_eq!(p.header.get_type(), MessageType::Confirmable);
+        assert_eq!(p.header.code, MessageClass::Request(RequestType::Post));
+        assert_eq!(p.get_first_option(CoapOption::UriPath).unwrap(), b"auth");
+        assert_eq!(
+            p.get_first_option(CoapOption::ContentFormat).unwrap(),
+            &vec![50]
+        );
+        assert_eq!(p.get_first_option(CoapOption::Accept).unwrap(), &vec![50]);
+        let body = core::str::from_utf8(&p.payload).unwrap();
+        assert!(
+            body.contains(r#""clientId":"a1TestPK001.dev-001""#),
+            "{body}"
+        );
+        assert!(
+            body.contains(r#""sign":"f6b71a47103b144bf0ea88acf33f500c72bb7c3b""#),
+            "{body}"
+        );
+        assert!(!body.contains("seq"));
+    }
+
+    #[test]
+    fn uplink_plain_and_response() {
+        let mut s = authed(Security::Plain, br#"{"token":"tok123"}"#);
+        s.send(
+            20,
+            "/topic/a1TestPK001/dev-001/update/",
+            b"{}",
+            FORMAT_JSON,
+            true,
+            7,
+        )
+        .unwrap();
+        let d = s.poll_transmit().unwrap();
+        let p = Packet::from_bytes(&d).unwrap();
+        let segs: Vec<_> = p
+            .get_option(CoapOption::UriPath)
+            .unwrap()
+            .iter()
+            .cloned()
+            .collect();
+        assert_eq!(
+            segs,
+            vec![
+                b"topic".to_vec(),
+                b"a1TestPK001".to_vec(),
+                b"dev-001".to_vec(),
+                b"update".to_vec()
+            ]
+        );
+        assert_eq!(
+            p.get_first_option(CoapOption::Unknown(OPTION_TOKEN))
+                .unwrap(),
+            b"tok123"
+        );
+        assert_eq!(p.payload, b"{}");
+        // A response with a wrong token is ignored; the right one delivered once.
+        let mut bad = Packet::from_bytes(&reply(
+            &d,
+            MessageType::Acknowledgement,
+            ResponseType::Content,
+            b"",
+        ))
+        .unwrap();
+        bad.set_token(vec![1, 2, 3]);
+        s.handle_datagram(30, &bad.to_bytes().unwrap());
+        assert_eq!(s.poll_event(), None);
+        let ok = reply(
+            &d,
+            MessageType::Acknowledgement,
+            ResponseType::Content,
+            b"hi",
+        );
+        s.handle_datagram(31, &ok);
+        s.handle_datagram(32, &ok);
+        assert_eq!(
+            s.poll_event(),
+            Some(Event::Response {
+                user: 7,
+                code: 0x45,
+                payload: b"hi".to_vec()
+            })
+        );
+        assert_eq!(s.poll_event(), None);
+        assert_eq!(s.stats().rx_unmatched, 2);
+    }
+
+    #[test]
+    fn psk_seq_and_encryption() {
+        let mut s = authed(
+            Security::Psk,
+            br#"{"random":"ad2b3a5eb51d64f7","seqOffset":123,"token":"t.ad2b"}"#,
+        );
+        s.send(
+            20,
+            "/topic/a1TestPK001/dev-001/update",
+            br#"{"name":"hello world"}"#,
+            FORMAT_JSON,
+            true,
+            1,
+        )
+        .unwrap();
+        let d = s.poll_transmit().unwrap();
+        let p = Packet::from_bytes(&d).unwrap();
+        assert_eq!(
+            sign::hex(p.get_first_option(CoapOption::Unknown(OPTION_SEQ)).unwrap()),
+            "747f2692ab4effb9d3d44b4f43989c9a"
+        );
+        assert_eq!(
+            sign::hex(&p.payload),
+            "9a1dffa521023f7adbf2cac04354d65ae4d0ac8899c5f24b922004857c2a30a8"
+        );
+        // Encrypted response payload is decrypted; garbage is refused and counted.
+        let key = PskKey::derive(b"s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB", b"ad2b3a5eb51d64f7");
+        s.handle_datagram(
+            30,
+            &reply(
+                &d,
+                MessageType::Acknowledgement,
+                ResponseType::Content,
+                &[7u8; 16],
+            ),
+        );
+        assert_eq!(s.stats().rx_decrypt_failed, 1);
+        assert_eq!(s.poll_event(), None);
+        s.handle_datagram(
+            31,
+            &reply(
+                &d,
+                MessageType::Acknowledgement,
+                ResponseType::Content,
+                &key.encrypt(b"ok"),
+            ),
+        );
+        assert_eq!(
+            s.poll_event(),
+            Some(Event::Response {
+                user: 1,
+                code: 0x45,
+                payload: b"ok".to_vec()
+            })
+        );
+        s.send(40, "/topic/x", b"", FORMAT_CBOR, true, 2).unwrap();
+        let p = Packet::from_bytes(&s.poll_transmit().unwrap()).unwrap();
+        let seq = key
+            .decrypt(p.get_first_option(CoapOption::Unknown(OPTION_SEQ)).unwrap())
+            .unwrap();
+        assert_eq!(seq, b"125");
+        assert_eq!(
+            p.get_first_option(CoapOption::ContentFormat).unwrap(),
+            &vec![60]
+        );
+    }
+
+    #[test]
+    fn retransmission_by_time_then_send_failed() {
+        let mut s = authed(Security::Plain, br#"{"token":"t"}"#);
+        s.send(1000, "/topic/a", b"x", FORMAT_JSON, true, 9)
+            .unwrap();
+        let first = s.poll_transmit().unwrap();
+        let mut now = 1000;
+        let mut gaps = Vec::new();
+        for _ in 0..4 {
+            let due = s.poll_timeout().unwrap();
+            s.handle_timeout(due - 1);
+            assert!(s.poll_transmit().is_none(), "not before the deadline");
+            gaps.push(due - now);
+            now = due;
+            s.handle_timeout(now);
+            assert_eq!(s.poll_transmit().unwrap(), first);
+        }
+        assert!((2000..=3000).contains(&gaps[0]), "{gaps:?}");
+        for w in gaps.windows(2) {
+            assert_eq!(w[1], w[0] * 2);
+        }
+        let due = s.poll_timeout().unwrap();
+        s.handle_timeout(due);
+        assert!(s.poll_transmit().is_none());
+        assert_eq!(s.poll_event(), Some(Event::SendFailed { user: 9 }));
+        assert_eq!(s.stats().retransmissions, 4);
+        assert_eq!(s.in_flight(), 0);
+    }
+
+    #[test]
+    fn separate_response_is_acked_and_deduplicated() {
+        let mut s = authed(Security::Plain, br#"{"token":"t"}"#);
+        s.send(0, "/topic/a", b"x", FORMAT_JSON, true, 3).unwrap();
+        let d = s.poll_transmit().unwrap();
+        let req = Packet::from_bytes(&d).unwrap();
+        let mut ack = Packet::new();
+        ack.header.set_type(MessageType::Acknowledgement);
+        ack.header.code = MessageClass::Empty;
+        ack.header.message_id = req.header.message_id;
+        s.handle_datagram(5, &ack.to_bytes().unwrap());
+        assert!(s.poll_timeout().unwrap() >= 30_000);
+        let mut resp = Packet::from_bytes(&reply(
+            &d,
+            MessageType::Confirmable,
+            ResponseType::Content,
+            b"z",
+        ))
+        .unwrap();
+        resp.header.message_id = 0x4242;
+        let resp = resp.to_bytes().unwrap();
+        s.handle_datagram(6, &resp);
+        let a = Packet::from_bytes(&s.poll_transmit().unwrap()).unwrap();
+        assert_eq!(
+            (a.header.get_type(), a.header.message_id),
+            (MessageType::Acknowledgement, 0x4242)
+        );
+        assert_eq!(
+            s.poll_event(),
+            Some(Event::Response {
+                user: 3,
+                code: 0x45,
+                payload: b"z".to_vec()
+            })
+        );
+        s.handle_datagram(7, &resp);
+        assert!(s.poll_transmit().is_some(), "duplicate CON is ACKed again");
+        assert_eq!(s.poll_event(), None);
+        assert_eq!(s.stats().rx_duplicates, 1);
+    }
+
+    #[test]
+    fn unauthorized_reauths_and_resends() {
+        let mut s = authed(Security::Plain, br#"{"token":"old"}"#);
+        s.send(0, "/topic/a", b"keep", FORMAT_JSON, true, 5)
+            .unwrap();
+        let d = s.poll_transmit().unwrap();
+        s.handle_datagram(
+            1,
+            &reply(
+                &d,
+                MessageType::Acknowledgement,
+                ResponseType::Unauthorized,
+                b"",
+            ),
+        );
+        assert!(s.is_authed());
+        let auth = s.poll_transmit().unwrap();
+        assert_eq!(
+            Packet::from_bytes(&auth)
+                .unwrap()
+                .get_first_option(CoapOption::UriPath)
+                .unwrap(),
+            b"auth"
+        );
+        // Sent during re-auth: queued, not refused.
+        s.send(2, "/topic/b", b"later", FORMAT_JSON, true, 6)
+            .unwrap();
+        assert!(s.poll_transmit().is_none());
+        s.handle_datagram(
+            3,
+            &reply(
+                &auth,
+                MessageType::Acknowledgement,
+                ResponseType::Content,
+                br#"{"token":"new"}"#,
+            ),
+        );
+        assert_eq!(s.poll_event(), Some(Event::Authenticated));
+        let mut bodies = Vec::new();
+        while let Some(d) = s.poll_transmit() {
+            let p = Packet::from_bytes(&d).unwrap();
+            assert_eq!(
+                p.get_first_option(CoapOption::Unknown(OPTION_TOKEN))
+                    .unwrap(),
+                b"new"
+            );
+            bodies.push(p.payload.clone());
+        }
+        bodies.sort();
+        assert_eq!(bodies, vec![b"keep".to_vec(), b"later".to_vec()]);
+        assert_eq!(s.stats().reauths, 1);
+    }
+
+    #[test]
+    fn second_unauthorized_is_delivered() {
+        let mut s = authed(Security::Plain, br#"{"token":"old"}"#);
+        s.send(0, "/topic/a", b"x", FORMAT_JSON, true, 5).unwrap();
+        let d = s.poll_transmit().unwrap();
+        s.handle_datagram(
+            1,
+            &reply(
+                &d,
+                MessageType::Acknowledgement,
+                ResponseType::Unauthorized,
+                b"",
+            ),
+        );
+        let auth = s.poll_transmit().unwrap();
+        s.handle_datagram(
+            2,
+            &reply(
+                &auth,
+                MessageType::Acknowledgement,
+                ResponseType::Content,
+                br#"{"token":"new"}"#,
+            ),
+        );
+        assert_eq!(s.poll_event(), Some(Event::Authenticated));
+        let d = s.poll_transmit().unwrap();
+        s.handle_datagram(
+            3,
+            &reply(
+                &d,
+                MessageType::Acknowledgement,
+                ResponseType::Unauthorized,
+                b"",
+            ),
+        );
+        assert_eq!(
+            s.poll_event(),
+            Some(Event::Response {
+                user: 5,
+                code: 0x81,
+                payload: vec![]
+            })
+        );
+    }
+
+    #[test]
+    fn failed_reauth_fails_held_messages() {
+        let mut s = authed(Security::Plain, br#"{"token":"old"}"#);
+        s.send(0, "/topic/a", b"x", FORMAT_JSON, true, 5).unwrap();
+        let d = s.poll_transmit().unwrap();
+        s.handle_datagram(
+            1,
+            &reply(
+                &d,
+                MessageType::Acknowledgement,
+                ResponseType::Unauthorized,
+                b"",
+            ),
+        );
+        let auth = s.poll_transmit().unwrap();
+        s.handle_datagram(
+            2,
+            &reply(
+                &auth,
+                MessageType::Acknowledgement,
+                ResponseType::Forbidden,
+                b"",
+            ),
+        );
+        assert_eq!(s.poll_event(), Some(Event::AuthFailed { code: Some(0x83) }));
+        assert_eq!(s.poll_event(), Some(Event::SendFailed { user: 5 }));
+        assert!(!s.is_authed());
+    }
+
+    #[test]
+    fn limits() {
+        let mut s = authed(Security::Plain, br#"{"token":"t"}"#);
+        let long = alloc::format!("/topic/{}", "a".repeat(130));
+        assert_eq!(
+            s.send(0, &long, b"", FORMAT_JSON, true, 1),
+            Err((SendError::UriTooLong, 1))
+        );
+        assert_eq!(
+            s.send(0, "/topic/a?x=1", b"", FORMAT_JSON, true, 1),
+            Err((SendError::InvalidPath, 1))
+        );
+        assert_eq!(
+            s.send(0, "///", b"", FORMAT_JSON, true, 1),
+            Err((SendError::InvalidPath, 1))
+        );
+        assert_eq!(
+            s.send(0, "/topic/a", &[0u8; 1300], FORMAT_JSON, true, 1),
+            Err((SendError::MessageTooLong, 1))
+        );
+        assert!(s
+            .send(0, "/topic/a", &[0u8; 1000], FORMAT_JSON, true, 1)
+            .is_ok());
+    }
+
+    #[test]
+    fn hostile_datagrams_are_counted() {
+        let mut s = authed(
+            Security::Psk,
+            br#"{"random":"ad2b3a5eb51d64f7","seqOffset":1,"token":"t"}"#,
+        );
+        s.send(0, "/topic/a", b"x", FORMAT_JSON, true, 1).unwrap();
+        let _ = s.poll_transmit();
+        let mut rng = 12345u64;
+        for n in 0..2000 {
+            let len = (xorshift(&mut rng) % 64) as usize;
+            let mut d: Vec<u8> = (0..len).map(|_| xorshift(&mut rng) as u8).collect();
+            if n % 2 == 0 && !d.is_empty() {
+                d[0] = 0x40 | (d[0] & 0x3f); // version 1, to get past the header
+            }
+            s.handle_datagram(1, &d);
+        }
+        let st = s.stats();
+        assert_eq!(st.rx_datagrams, 2001);
+        assert!(
+            st.rx_malformed + st.rx_unmatched + st.rx_duplicates >= 1900,
+            "{st:?}"
+        );
+        assert_eq!(s.in_flight(), 1, "the real exchange is untouched");
+    }
+
+    #[test]
+    fn message_ids_wrap() {
+        let mut c = cfg(Security::Plain);
+        c.max_in_flight = usize::MAX;
+        let mut s: Session<u32> = Session::new(c);
+        s.next_mid = 0xfffe;
+        s.start_auth(0);
+        let a = Packet::from_bytes(&s.poll_transmit().unwrap()).unwrap();
+        s.handle_datagram(1, &{
+            let mut p = Packet::new();
+            p.header.set_type(MessageType::Acknowledgement);
+            p.header.code = MessageClass::Response(ResponseType::Content);
+            p.header.message_id = a.header.message_id;
+            p.set_token(a.get_token().to_vec());
+            p.payload = br#"{"token":"t"}"#.to_vec();
+            p.to_bytes().unwrap()
+        });
+        let mut mids = Vec::new();
+        for i in 0..3 {
+            s.send(2, "/topic/a", b"", FORMAT_JSON, false, i).unwrap();
+            mids.push(
+                Packet::from_bytes(&s.poll_transmit().unwrap())
+                    .unwrap()
+                    .header
+                    .message_id,
+            );
+        }
+        assert_eq!(mids, vec![0xffff, 0, 1]);
+    }
+}

@@ -1,0 +1,263 @@
+//! `/auth` request: sign content, HMAC, and the JSON body.
+//!
+//! The body is serialised by serde_json from a typed struct, so any device
+//! name is escaped correctly (the vendor SDK built it with `snprintf`).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignMethod {
+    HmacMd5,
+    HmacSha1,
+}
+
+impl SignMethod {
+    pub const fn name(self) -> &'static str {
+        match self {
+            SignMethod::HmacMd5 => "hmacmd5",
+            SignMethod::HmacSha1 => "hmacsha1",
+        }
+    }
+}
+
+/// What the device submits to `/auth`.
+#[derive(Clone, Copy, Debug)]
+pub struct AuthParams<'a> {
+    pub product_key: &'a str,
+    pub device_name: &'a str,
+    pub client_id: &'a str,
+    pub sign_method: SignMethod,
+    /// PSK mode: the initial sequence number (takes part in the sign).
+    pub seq: Option<u32>,
+    /// Milliseconds; optional, not window-checked by the platform.
+    pub timestamp: Option<u64>,
+    /// `Some(1)`: separate response.
+    pub ack_mode: Option<u8>,
+}
+
+/// `content`: every submitted parameter except version, sign, resources and
+/// signmethod, sorted by name, each as name followed by value.
+pub fn content(p: &AuthParams<'_>) -> String {
+    let mut s =
+        String::with_capacity(96 + p.product_key.len() + p.device_name.len() + p.client_id.len());
+    let mut num = itoa_buf();
+    // Names in ASCII order: ackMode < clientId < deviceName < productKey < seq < timestamp.
+    if let Some(a) = p.ack_mode {
+        s.push_str("ackMode");
+        s.push_str(fmt_u64(&mut num, a.into()));
+    }
+    s.push_str("clientId");
+    s.push_str(p.client_id);
+    s.push_str("deviceName");
+    s.push_str(p.device_name);
+    s.push_str("productKey");
+    s.push_str(p.product_key);
+    if let Some(q) = p.seq {
+        s.push_str("seq");
+        s.push_str(fmt_u64(&mut num, q.into()));
+    }
+    if let Some(t) = p.timestamp {
+        s.push_str("timestamp");
+        s.push_str(fmt_u64(&mut num, t));
+    }
+    s
+}
+
+/// Lower-case hex of `HMAC(device_secret, content)`.
+pub fn sign(p: &AuthParams<'_>, device_secret: &[u8]) -> String {
+    let c = content(p);
+    // HMAC accepts keys of any length: new_from_slice cannot fail.
+    match p.sign_method {
+        SignMethod::HmacMd5 => {
+            let mut mac = Hmac::<md5::Md5>::new_from_slice(device_secret).expect("any key length");
+            mac.update(c.as_bytes());
+            hex(&mac.finalize().into_bytes())
+        }
+        SignMethod::HmacSha1 => {
+            let mut mac =
+                Hmac::<sha1::Sha1>::new_from_slice(device_secret).expect("any key length");
+            mac.update(c.as_bytes());
+            hex(&mac.finalize().into_bytes())
+        }
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthBody<'a> {
+    product_key: &'a str,
+    device_name: &'a str,
+    client_id: &'a str,
+    sign: &'a str,
+    signmethod: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ack_mode: Option<u8>,
+}
+
+/// The JSON body of the `/auth` request.
+pub fn auth_body(p: &AuthParams<'_>, device_secret: &[u8]) -> Vec<u8> {
+    let sign = sign(p, device_secret);
+    let mut num = itoa_buf();
+    let seq = p.seq.map(|q| String::from(fmt_u64(&mut num, q.into())));
+    let body = AuthBody {
+        product_key: p.product_key,
+        device_name: p.device_name,
+        client_id: p.client_id,
+        sign: &sign,
+        signmethod: p.sign_method.name(),
+        seq: seq.as_deref(),
+        timestamp: p.timestamp,
+        ack_mode: p.ack_mode,
+    };
+    serde_json::to_vec(&body).expect("serialising plain strings cannot fail")
+}
+
+/// The platform's 2.05 answer to `/auth`. PSK adds `random` and `seqOffset`.
+#[derive(Deserialize, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthResponse {
+    pub token: String,
+    #[serde(default)]
+    pub random: Option<String>,
+    #[serde(default)]
+    pub seq_offset: Option<u64>,
+}
+
+pub fn parse_auth_response(payload: &[u8]) -> Option<AuthResponse> {
+    let r: AuthResponse = serde_json::from_slice(payload).ok()?;
+    if r.token.is_empty() {
+        return None;
+    }
+    Some(r)
+}
+
+pub(crate) type NumBuf = [u8; 20];
+
+pub(crate) const fn itoa_buf() -> NumBuf {
+    [0; 20]
+}
+
+/// Decimal text of `v` without `core::fmt`.
+pub(crate) fn fmt_u64(buf: &mut NumBuf, mut v: u64) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    core::str::from_utf8(&buf[i..]).unwrap_or("0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB";
+
+    fn params(method: SignMethod) -> AuthParams<'static> {
+        AuthParams {
+            product_key: "a1TestPK001",
+            device_name: "dev-001",
+            client_id: "a1TestPK001.dev-001",
+            sign_method: method,
+            seq: None,
+            timestamp: None,
+            ack_mode: None,
+        }
+    }
+
+    #[test]
+    fn spec_vectors() {
+        let p = params(SignMethod::HmacMd5);
+        assert_eq!(
+            content(&p),
+            "clientIda1TestPK001.dev-001deviceNamedev-001productKeya1TestPK001"
+        );
+        assert_eq!(sign(&p, SECRET), "18fb2cad852b87646f6d14e978ba2ca4");
+        let p = params(SignMethod::HmacSha1);
+        assert_eq!(sign(&p, SECRET), "f6b71a47103b144bf0ea88acf33f500c72bb7c3b");
+        let p = AuthParams {
+            seq: Some(123),
+            ..params(SignMethod::HmacMd5)
+        };
+        assert_eq!(
+            content(&p),
+            "clientIda1TestPK001.dev-001deviceNamedev-001productKeya1TestPK001seq123"
+        );
+        assert_eq!(sign(&p, SECRET), "f26059605918c10887ae873806553cbd");
+        let p = AuthParams {
+            timestamp: Some(1_700_000_000_000),
+            ..params(SignMethod::HmacMd5)
+        };
+        assert!(content(&p).ends_with("productKeya1TestPK001timestamp1700000000000"));
+        assert_eq!(sign(&p, SECRET), "17a4a209dfec83910e8e74ff8492bbcf");
+    }
+
+    #[test]
+    fn ack_mode_sorts_first() {
+        let p = AuthParams {
+            ack_mode: Some(1),
+            ..params(SignMethod::HmacMd5)
+        };
+        assert!(content(&p).starts_with("ackMode1clientId"));
+    }
+
+    #[test]
+    fn body_escapes_hostile_names() {
+        let p = AuthParams {
+            device_name: "a\"b\\c",
+            ..params(SignMethod::HmacMd5)
+        };
+        let body = auth_body(&p, SECRET);
+        let s = core::str::from_utf8(&body).unwrap();
+        assert!(s.contains(r#""deviceName":"a\"b\\c""#), "{s}");
+        assert!(s.contains(r#""signmethod":"hmacmd5""#));
+        let p = AuthParams {
+            seq: Some(7),
+            ..params(SignMethod::HmacSha1)
+        };
+        let s = String::from_utf8(auth_body(&p, SECRET)).unwrap();
+        assert!(s.contains(r#""seq":"7""#), "{s}");
+    }
+
+    #[test]
+    fn auth_response() {
+        let r = parse_auth_response(
+            br#"{"random":"ad2b3a5eb51d64f7","seqOffset":1,"token":"MZ8m.ad2b"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.token, "MZ8m.ad2b");
+        assert_eq!(r.random.as_deref(), Some("ad2b3a5eb51d64f7"));
+        assert_eq!(r.seq_offset, Some(1));
+        assert!(parse_auth_response(b"{}").is_none());
+        assert!(parse_auth_response(br#"{"token":""}"#).is_none());
+        assert!(parse_auth_response(b"\xff").is_none());
+    }
+
+    #[test]
+    fn decimal() {
+        let mut b = itoa_buf();
+        assert_eq!(fmt_u64(&mut b, 0), "0");
+        assert_eq!(fmt_u64(&mut b, u64::MAX), "18446744073709551615");
+    }
+}

@@ -1,0 +1,516 @@
+//! `IOT_CoAP_*` and the log calls.
+//!
+//! Every pointer from C is checked for NULL; strings are read with a bound;
+//! C enums arrive as `c_int` and unknown values are refused; no panic
+//! unwinds into C (with `std`, each entry point catches it and returns an
+//! error; without `std` the firmware profile aborts).
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ffi::{c_char, c_int, c_uchar, c_void};
+use core::sync::atomic::Ordering;
+
+use super::types::*;
+use crate::client::{AuthError, Client, ClientEvent};
+use crate::core::session::{Config, Event, SendError, FORMAT_CBOR, FORMAT_JSON};
+use crate::core::sign::SignMethod;
+use crate::core::url;
+use crate::platform::hal::{HalPlatform, LOG_LEVEL};
+use crate::platform::LogLevel;
+
+/// How long one `IOT_CoAP_Yield` waits when `wait_time_ms` is 0 or negative.
+const DEFAULT_WAIT_MS: u32 = 2000;
+/// Marks a live context, so a stale or foreign pointer is (usually) refused.
+const CONTEXT_MAGIC: u32 = 0x436f_4170; // "CoAp"
+const MESSAGE_MAGIC: u32 = 0x4d73_6752; // "MsgR"
+/// Longest URL we scan for its NUL.
+const URL_MAX: usize = 512;
+
+/// The application's callback and argument for one uplink.
+struct Pending {
+    callback: iotx_response_callback_t,
+    user_data: *mut c_void,
+}
+// SAFETY: the pointers are the application's, handed back to it on whatever
+// thread runs Yield, as the vendor API does.
+unsafe impl Send for Pending {}
+
+struct Context {
+    magic: u32,
+    client: Client<HalPlatform, Pending>,
+    event_handle: iotx_event_handle_t,
+}
+
+/// What `resp_callback` receives as `p_message`.
+#[repr(C)]
+struct ResponseMessage {
+    magic: u32,
+    code: u8,
+    /// NUL-terminated copy (the NUL is not counted in `len`), so vendor
+    /// samples printing it with `%s` stay in bounds.
+    payload: *const u8,
+    len: usize,
+}
+
+#[cfg(feature = "std")]
+fn guard<R>(on_panic: R, f: impl FnOnce() -> R) -> R {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(on_panic)
+}
+
+#[cfg(not(feature = "std"))]
+fn guard<R>(_on_panic: R, f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// Bytes of a fixed C char array up to its first NUL (never past it).
+fn field(a: &[c_char]) -> Option<String> {
+    let bytes: Vec<u8> = a.iter().map(|&c| c as u8).take_while(|&b| b != 0).collect();
+    String::from_utf8(bytes).ok()
+}
+
+/// Reads a C string of at most `max` bytes. `Err(true)` when longer.
+///
+/// # Safety
+/// `p` must point to readable memory up to its NUL or `max + 1` bytes.
+unsafe fn c_str(p: *const c_char, max: usize) -> Result<&'static [u8], bool> {
+    for i in 0..=max {
+        // SAFETY: within the caller's promise.
+        if unsafe { *p.add(i) } == 0 {
+            // SAFETY: the i bytes before the NUL are readable.
+            return Ok(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), i) });
+        }
+    }
+    Err(true)
+}
+
+fn log(ctx: &Context, level: LogLevel, parts: &[&str]) {
+    ctx.client.log(level, parts);
+}
+
+/// # Safety
+/// `p` NULL or a pointer returned by `IOT_CoAP_Init` and not yet freed.
+unsafe fn context<'a>(p: *mut iotx_coap_context_t) -> Option<&'a Context> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: per the contract; the magic catches most stale pointers.
+    let c = unsafe { &*(p as *const Context) };
+    (c.magic == CONTEXT_MAGIC).then_some(c)
+}
+
+/// Creates a client and opens its transport (for `coaps://`, the DTLS
+/// session). NULL on any failure, with the reason in the log.
+///
+/// # Safety
+/// `p_config` NULL or a valid config whose `p_devinfo` points to at least an
+/// `iotx_deviceinfo_t` and whose `p_url` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn IOT_CoAP_Init(
+    p_config: *mut iotx_coap_config_t,
+) -> *mut iotx_coap_context_t {
+    guard(core::ptr::null_mut(), || {
+        // SAFETY: forwarded contract.
+        unsafe { init(p_config) }.map_or(core::ptr::null_mut(), |c| {
+            Box::into_raw(c) as *mut iotx_coap_context_t
+        })
+    })
+}
+
+unsafe fn init(p_config: *mut iotx_coap_config_t) -> Option<Box<Context>> {
+    let platform = HalPlatform::default();
+    let fail = |why: &str| {
+        use crate::platform::Platform;
+        if platform.log_enabled(LogLevel::Error) {
+            platform.log(LogLevel::Error, &["IOT_CoAP_Init: ", why]);
+        }
+        None
+    };
+    if p_config.is_null() {
+        return fail("NULL config");
+    }
+    // SAFETY: non-NULL, caller's promise.
+    let cfg = unsafe { &*p_config };
+    if cfg.p_devinfo.is_null() {
+        return fail("NULL p_devinfo");
+    }
+    // Applications pass an iotx_deviceinfo_t cast to iotx_device_info_t *:
+    // read only the four-field prefix they really allocated.
+    // SAFETY: non-NULL, at least an iotx_deviceinfo_t per the contract.
+    let dev = unsafe { &*(cfg.p_devinfo as *const iotx_deviceinfo_t) };
+    let (Some(pk), Some(dn), Some(id), Some(secret)) = (
+        field(&dev.product_key),
+        field(&dev.device_name),
+        field(&dev.device_id),
+        field(&dev.device_secret),
+    ) else {
+        return fail("device info is not UTF-8");
+    };
+    if pk.is_empty() || dn.is_empty() || secret.is_empty() {
+        return fail("product key, device name and device secret are required");
+    }
+    let endpoint = if cfg.p_url.is_null() {
+        url::default_endpoint(&pk)
+    } else {
+        // SAFETY: NUL-terminated per the contract; scan is bounded.
+        let Ok(raw) = (unsafe { c_str(cfg.p_url, URL_MAX) }) else {
+            return fail("URL too long");
+        };
+        match core::str::from_utf8(raw).ok().map(url::parse) {
+            Some(Ok(e)) => e,
+            _ => return fail("bad URL (want coap://, coap-psk:// or coaps://host[:port])"),
+        }
+    };
+    let mut sc = Config::new(&pk, &dn, &secret, endpoint.security);
+    if !id.is_empty() {
+        sc.client_id = id;
+    }
+    sc.sign_method = SignMethod::HmacSha1;
+    let wait = if cfg.wait_time_ms > 0 {
+        cfg.wait_time_ms as u32
+    } else {
+        DEFAULT_WAIT_MS
+    };
+    let platform = HalPlatform::default();
+    let client = match Client::connect(platform, endpoint, sc, wait) {
+        Ok(c) => c,
+        Err(crate::platform::ConnectError::Handshake) => {
+            return fail("DTLS session could not be created")
+        }
+        Err(crate::platform::ConnectError::Unsupported) => {
+            return fail("security mode not supported by this build")
+        }
+        Err(crate::platform::ConnectError::Unreachable) => {
+            return fail("cannot reach the endpoint host")
+        }
+    };
+    Some(Box::new(Context {
+        magic: CONTEXT_MAGIC,
+        client,
+        event_handle: cfg.event_handle,
+    }))
+}
+
+/// Frees the context and sets `*p_context` to NULL. NULL-safe; a second
+/// call through the same `**` is a no-op.
+///
+/// # Safety
+/// `p_context` NULL or pointing to NULL or to a live context, which no other
+/// thread is using.
+#[no_mangle]
+pub unsafe extern "C" fn IOT_CoAP_Deinit(p_context: *mut *mut iotx_coap_context_t) {
+    guard((), || {
+        if p_context.is_null() {
+            return;
+        }
+        // SAFETY: non-NULL per the contract.
+        let p = unsafe { *p_context };
+        // SAFETY: as above.
+        if unsafe { context(p) }.is_none() {
+            return;
+        }
+        // SAFETY: p came from Box::into_raw in IOT_CoAP_Init.
+        let mut b = unsafe { Box::from_raw(p as *mut Context) };
+        b.magic = 0;
+        drop(b);
+        // SAFETY: non-NULL per the contract.
+        unsafe { *p_context = core::ptr::null_mut() };
+    })
+}
+
+/// Delivers driver events to the application's callbacks (no lock held).
+fn dispatch(ctx: &Context, ev: ClientEvent<Pending>) {
+    let notify = |event: iotx_coap_event_t, data: *mut c_void| {
+        if let Some(h) = ctx.event_handle {
+            // SAFETY: the application's callback with its own data.
+            unsafe { h(ctx as *const Context as *mut c_void, event, data) };
+        }
+    };
+    match ev {
+        ClientEvent::Session(Event::Response {
+            user,
+            code,
+            mut payload,
+        }) => {
+            let len = payload.len();
+            payload.push(0);
+            let msg = ResponseMessage {
+                magic: MESSAGE_MAGIC,
+                code,
+                payload: payload.as_ptr(),
+                len,
+            };
+            if let Some(cb) = user.callback {
+                // SAFETY: msg outlives the call, as documented.
+                unsafe {
+                    cb(
+                        user.user_data,
+                        &msg as *const ResponseMessage as *mut c_void,
+                    )
+                };
+            }
+        }
+        ClientEvent::Session(Event::SendFailed { user }) => {
+            log(
+                ctx,
+                LogLevel::Warning,
+                &["message got no response; reporting SEND_FAILED"],
+            );
+            notify(IOTX_COAP_EVENT_SEND_FAILED, user.user_data);
+        }
+        ClientEvent::Session(Event::AuthFailed { .. }) => {
+            log(ctx, LogLevel::Error, &["re-authentication failed"]);
+            notify(IOTX_COAP_EVENT_AUTH_FAILED, core::ptr::null_mut());
+        }
+        ClientEvent::Session(Event::Authenticated) => {
+            log(ctx, LogLevel::Info, &["re-authenticated"])
+        }
+        ClientEvent::RecvFailed(_) => {
+            log(ctx, LogLevel::Debug, &["receive failed"]);
+            notify(IOTX_COAP_EVENT_RECV_FAILED, core::ptr::null_mut());
+        }
+    }
+}
+
+/// Authenticates with the platform; blocks until it answers or the
+/// request times out.
+///
+/// # Safety
+/// `p_context` NULL or a live context.
+#[no_mangle]
+pub unsafe extern "C" fn IOT_CoAP_DeviceNameAuth(p_context: *mut iotx_coap_context_t) -> c_int {
+    guard(IOTX_ERR_AUTH_FAILED, || {
+        // SAFETY: forwarded contract.
+        let Some(ctx) = (unsafe { context(p_context) }) else {
+            return IOTX_ERR_INVALID_PARAM;
+        };
+        match ctx.client.authenticate(&mut |e| dispatch(ctx, e)) {
+            Ok(()) => IOTX_SUCCESS,
+            Err(e) => {
+                if let Some(h) = ctx.event_handle {
+                    // SAFETY: the application's callback.
+                    unsafe {
+                        h(
+                            p_context,
+                            IOTX_COAP_EVENT_AUTH_FAILED,
+                            core::ptr::null_mut(),
+                        )
+                    };
+                }
+                match e {
+                    AuthError::Connect(_) => IOTX_ERR_SEND_MSG_FAILED,
+                    AuthError::Rejected(_) => IOTX_ERR_AUTH_FAILED,
+                }
+            }
+        }
+    })
+}
+
+/// Receives and dispatches responses, retransmits, times out. Waits up to
+/// `wait_time_ms` for traffic when idle.
+///
+/// # Safety
+/// `p_context` NULL or a live context.
+#[no_mangle]
+pub unsafe extern "C" fn IOT_CoAP_Yield(p_context: *mut iotx_coap_context_t) -> c_int {
+    guard(IOTX_ERR_INVALID_PARAM, || {
+        // SAFETY: forwarded contract.
+        let Some(ctx) = (unsafe { context(p_context) }) else {
+            return IOTX_ERR_INVALID_PARAM;
+        };
+        ctx.client.poll(&mut |e| dispatch(ctx, e));
+        IOTX_SUCCESS
+    })
+}
+
+/// Sends `p_message` to `p_path` (e.g. `/topic/PK/DN/update`). Returns once
+/// the datagram is handed to the network; the response comes through
+/// `resp_callback` during `IOT_CoAP_Yield`.
+///
+/// # Safety
+/// Pointers NULL or valid; `p_path` NUL-terminated; `p_payload` readable for
+/// `payload_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn IOT_CoAP_SendMessage(
+    p_context: *mut iotx_coap_context_t,
+    p_path: *mut c_char,
+    p_message: *mut iotx_message_t,
+) -> c_int {
+    guard(IOTX_ERR_SEND_MSG_FAILED, || {
+        // SAFETY: forwarded contract.
+        let Some(ctx) = (unsafe { context(p_context) }) else {
+            return IOTX_ERR_INVALID_PARAM;
+        };
+        if p_path.is_null() || p_message.is_null() {
+            return IOTX_ERR_INVALID_PARAM;
+        }
+        // SAFETY: non-NULL per the contract.
+        let m = unsafe { &*p_message };
+        let confirmable = match m.msg_type {
+            IOTX_MESSAGE_CON => true,
+            IOTX_MESSAGE_NON => false,
+            _ => return IOTX_ERR_INVALID_PARAM,
+        };
+        let format = match m.content_type {
+            IOTX_CONTENT_TYPE_JSON => FORMAT_JSON,
+            IOTX_CONTENT_TYPE_CBOR => FORMAT_CBOR,
+            _ => return IOTX_ERR_INVALID_PARAM,
+        };
+        let payload: &[u8] = match (m.p_payload.is_null(), m.payload_len) {
+            (_, 0) => &[],
+            (true, _) => return IOTX_ERR_INVALID_PARAM,
+            // SAFETY: readable for payload_len bytes per the contract.
+            (false, n) => unsafe {
+                core::slice::from_raw_parts(m.p_payload as *const c_uchar, usize::from(n))
+            },
+        };
+        if !ctx.client.is_authed() {
+            return IOTX_ERR_NOT_AUTHED;
+        }
+        // SAFETY: NUL-terminated per the contract; scan is bounded.
+        let path = match unsafe { c_str(p_path, IOTX_URI_MAX_LEN) } {
+            Ok(p) => p,
+            Err(_) => return IOTX_ERR_URI_TOO_LOOG,
+        };
+        let Ok(path) = core::str::from_utf8(path) else {
+            return IOTX_ERR_INVALID_PARAM;
+        };
+        let pending = Pending {
+            callback: m.resp_callback,
+            user_data: m.user_data,
+        };
+        match ctx.client.send(path, payload, format, confirmable, pending) {
+            Ok(()) => IOTX_SUCCESS,
+            Err((e, _)) => match e {
+                SendError::NotAuthed => IOTX_ERR_NOT_AUTHED,
+                SendError::UriTooLong => IOTX_ERR_URI_TOO_LOOG,
+                SendError::InvalidPath => IOTX_ERR_INVALID_PARAM,
+                SendError::MessageTooLong => IOTX_ERR_MSG_TOO_LOOG,
+                SendError::Busy => IOTX_ERR_NO_MEM,
+            },
+        }
+    })
+}
+
+/// # Safety
+/// `p_message` NULL or the pointer given to a response callback, during it.
+unsafe fn message<'a>(p: *mut c_void) -> Option<&'a ResponseMessage> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: per the contract.
+    let m = unsafe { &*(p as *const ResponseMessage) };
+    (m.magic == MESSAGE_MAGIC).then_some(m)
+}
+
+/// The response's payload (decrypted in PSK mode), valid during the
+/// callback. It is followed by a NUL byte not counted in `*p_len`.
+///
+/// # Safety
+/// Pointers NULL or valid; `p_message` as given to the callback.
+#[no_mangle]
+pub unsafe extern "C" fn IOT_CoAP_GetMessagePayload(
+    p_message: *mut c_void,
+    pp_payload: *mut *mut c_uchar,
+    p_len: *mut c_int,
+) -> c_int {
+    guard(IOTX_ERR_INVALID_PARAM, || {
+        if pp_payload.is_null() || p_len.is_null() {
+            return IOTX_ERR_INVALID_PARAM;
+        }
+        // SAFETY: forwarded contract.
+        let Some(m) = (unsafe { message(p_message) }) else {
+            return IOTX_ERR_INVALID_PARAM;
+        };
+        // SAFETY: both out-pointers checked non-NULL.
+        unsafe {
+            *pp_payload = m.payload as *mut c_uchar;
+            *p_len = m.len as c_int;
+        }
+        IOTX_SUCCESS
+    })
+}
+
+/// The raw CoAP code byte of the response (0x45 = 2.05 Content).
+///
+/// # Safety
+/// Pointers NULL or valid; `p_message` as given to the callback.
+#[no_mangle]
+pub unsafe extern "C" fn IOT_CoAP_GetMessageCode(
+    p_message: *mut c_void,
+    p_resp_code: *mut iotx_coap_resp_code_t,
+) -> c_int {
+    guard(IOTX_ERR_INVALID_PARAM, || {
+        if p_resp_code.is_null() {
+            return IOTX_ERR_INVALID_PARAM;
+        }
+        // SAFETY: forwarded contract.
+        let Some(m) = (unsafe { message(p_message) }) else {
+            return IOTX_ERR_INVALID_PARAM;
+        };
+        // SAFETY: checked non-NULL.
+        unsafe { *p_resp_code = iotx_coap_resp_code_t::from(m.code) };
+        IOTX_SUCCESS
+    })
+}
+
+fn hal_log(level: LogLevel, parts: &[&str]) {
+    use crate::platform::Platform;
+    let p = HalPlatform::default();
+    if p.log_enabled(level) {
+        p.log(level, parts);
+    }
+}
+
+/// Starts logging under `ident` (logging always goes to `HAL_Printf`).
+///
+/// # Safety
+/// `ident` NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn IOT_OpenLog(ident: *const c_char) {
+    guard((), || {
+        let name = if ident.is_null() {
+            &b"iotx"[..]
+        } else {
+            // SAFETY: NUL-terminated per the contract; bounded scan.
+            unsafe { c_str(ident, 32) }.unwrap_or(b"iotx")
+        };
+        hal_log(
+            LogLevel::Info,
+            &[
+                "log opened for ",
+                core::str::from_utf8(name).unwrap_or("iotx"),
+            ],
+        );
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn IOT_CloseLog() {
+    guard((), || hal_log(LogLevel::Info, &["log closed"]))
+}
+
+/// Sets the level of messages printed; unknown values are ignored.
+#[no_mangle]
+pub extern "C" fn IOT_SetLogLevel(level: IOT_LogLevel) {
+    if (IOT_LOG_NONE..=IOT_LOG_DEBUG).contains(&level) {
+        LOG_LEVEL.store(level, Ordering::Relaxed);
+    }
+}
+
+/// The library allocates through the platform's allocator and keeps no
+/// statistics of its own; this only logs that.
+#[no_mangle]
+pub extern "C" fn IOT_DumpMemoryStats(level: IOT_LogLevel) {
+    guard((), || {
+        if (IOT_LOG_CRIT..=IOT_LOG_DEBUG).contains(&level)
+            && level <= LOG_LEVEL.load(Ordering::Relaxed)
+        {
+            use crate::platform::Platform;
+            HalPlatform::default().log(
+                LogLevel::Info,
+                &["memory: no allocation statistics are kept"],
+            );
+        }
+    })
+}
