@@ -64,7 +64,10 @@ fn bad(reason: impl Into<String>) -> BadRequest {
 
 /// Parses the raw body into name → text value. JSON numbers and booleans are
 /// taken as their text; nested values are refused.
-pub fn parse_body(body: &[u8], content_format: u16) -> Result<BTreeMap<String, String>, BadRequest> {
+pub fn parse_body(
+    body: &[u8],
+    content_format: u16,
+) -> Result<BTreeMap<String, String>, BadRequest> {
     let mut out = BTreeMap::new();
     if content_format == CF_CBOR {
         let v: ciborium::Value = ciborium::from_reader(body)
@@ -265,9 +268,24 @@ mod tests {
             c,
             "clientIda1TestPK001.dev-001deviceNamedev-001productKeya1TestPK001"
         );
-        assert!(verify_sign(SignMethod::HmacMd5, SECRET, &c, "18fb2cad852b87646f6d14e978ba2ca4"));
-        assert!(verify_sign(SignMethod::HmacMd5, SECRET, &c, "18FB2CAD852B87646F6D14E978BA2CA4"));
-        assert!(!verify_sign(SignMethod::HmacMd5, SECRET, &c, "18fb2cad852b87646f6d14e978ba2ca5"));
+        assert!(verify_sign(
+            SignMethod::HmacMd5,
+            SECRET,
+            &c,
+            "18fb2cad852b87646f6d14e978ba2ca4"
+        ));
+        assert!(verify_sign(
+            SignMethod::HmacMd5,
+            SECRET,
+            &c,
+            "18FB2CAD852B87646F6D14E978BA2CA4"
+        ));
+        assert!(!verify_sign(
+            SignMethod::HmacMd5,
+            SECRET,
+            &c,
+            "18fb2cad852b87646f6d14e978ba2ca5"
+        ));
         assert!(verify_sign(
             SignMethod::HmacSha1,
             SECRET,
@@ -276,14 +294,28 @@ mod tests {
         ));
         let c = sign_content(&params(&[("seq", "123")]));
         assert!(c.ends_with("productKeya1TestPK001seq123"));
-        assert!(verify_sign(SignMethod::HmacMd5, SECRET, &c, "f26059605918c10887ae873806553cbd"));
+        assert!(verify_sign(
+            SignMethod::HmacMd5,
+            SECRET,
+            &c,
+            "f26059605918c10887ae873806553cbd"
+        ));
         let c = sign_content(&params(&[("timestamp", "1700000000000")]));
-        assert!(verify_sign(SignMethod::HmacMd5, SECRET, &c, "17a4a209dfec83910e8e74ff8492bbcf"));
+        assert!(verify_sign(
+            SignMethod::HmacMd5,
+            SECRET,
+            &c,
+            "17a4a209dfec83910e8e74ff8492bbcf"
+        ));
     }
 
     #[test]
     fn json_numbers_as_text() {
-        let p = parse_body(br#"{"ackMode":1,"timestamp":1700000000000,"seq":"5"}"#, CF_JSON).unwrap();
+        let p = parse_body(
+            br#"{"ackMode":1,"timestamp":1700000000000,"seq":"5"}"#,
+            CF_JSON,
+        )
+        .unwrap();
         assert_eq!(p["ackMode"], "1");
         assert_eq!(p["timestamp"], "1700000000000");
         assert_eq!(p["seq"], "5");

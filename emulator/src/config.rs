@@ -348,9 +348,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
             "--delay-in" => cfg.faults.inbound.delay = parse_prob(&flag, &value(&mut it)?)?,
             "--delay-out" => cfg.faults.outbound.delay = parse_prob(&flag, &value(&mut it)?)?,
             "--reorder-in" => cfg.faults.inbound.reorder = parse_prob(&flag, &value(&mut it)?)?,
-            "--reorder-out" => {
-                cfg.faults.outbound.reorder = parse_prob(&flag, &value(&mut it)?)?
-            }
+            "--reorder-out" => cfg.faults.outbound.reorder = parse_prob(&flag, &value(&mut it)?)?,
             "--drop" => {
                 let p = parse_prob(&flag, &value(&mut it)?)?;
                 cfg.faults.inbound.drop = p;

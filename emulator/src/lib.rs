@@ -88,7 +88,8 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
             security,
             transport,
             platform.clone(),
-            seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(k << 8),
+            seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .wrapping_add(k << 8),
         );
         let stop = stop.clone();
         handle.threads.push(

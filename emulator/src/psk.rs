@@ -1,7 +1,9 @@
 //! PSK ("symmetric encryption") mode: key derivation and AES-128-CBC with
 //! strict PKCS#7 padding validation.
 
-use aes::cipher::{block_padding::NoPadding, block_padding::Pkcs7, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
+use aes::cipher::{
+    block_padding::NoPadding, block_padding::Pkcs7, BlockDecryptMut, BlockEncryptMut, KeyIvInit,
+};
 use sha2::{Digest, Sha256};
 
 /// The fixed IV of the platform's PSK mode.
@@ -72,8 +74,14 @@ mod tests {
         let key = derive_key("s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB", "ad2b3a5eb51d64f7");
         assert_eq!(hex(&key), "53b89a5f8c7fa35052f25dec0144abf4");
         let ct = encrypt(&key, br#"{"name":"hello world"}"#);
-        assert_eq!(hex(&ct), "9a1dffa521023f7adbf2cac04354d65ae4d0ac8899c5f24b922004857c2a30a8");
-        assert_eq!(hex(&encrypt(&key, b"124")), "747f2692ab4effb9d3d44b4f43989c9a");
+        assert_eq!(
+            hex(&ct),
+            "9a1dffa521023f7adbf2cac04354d65ae4d0ac8899c5f24b922004857c2a30a8"
+        );
+        assert_eq!(
+            hex(&encrypt(&key, b"124")),
+            "747f2692ab4effb9d3d44b4f43989c9a"
+        );
         let ct = encrypt(&key, b"0123456789abcdef");
         assert_eq!(
             hex(&ct),

@@ -61,7 +61,11 @@ pub enum Security {
 /// A datagram transport a listener runs over (UDP today, DTLS later).
 pub trait DatagramTransport: Send {
     /// Receives one datagram, waiting at most `timeout`; `Ok(None)` on timeout.
-    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<Option<(usize, SocketAddr)>>;
+    fn recv(
+        &mut self,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> io::Result<Option<(usize, SocketAddr)>>;
     fn send(&mut self, datagram: &[u8], peer: SocketAddr) -> io::Result<()>;
     fn local_addr(&self) -> io::Result<SocketAddr>;
 }
@@ -82,7 +86,11 @@ impl UdpTransport {
 }
 
 impl DatagramTransport for UdpTransport {
-    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<Option<(usize, SocketAddr)>> {
+    fn recv(
+        &mut self,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> io::Result<Option<(usize, SocketAddr)>> {
         let t = timeout.max(Duration::from_millis(1));
         if self.timeout != Some(t) {
             self.sock.set_read_timeout(Some(t))?;
@@ -263,7 +271,13 @@ impl Platform {
     }
 
     /// Handles one (deduplicated) request and says what to answer.
-    pub fn handle(&self, listener: &'static str, security: Security, peer: SocketAddr, pkt: &Packet) -> Reply {
+    pub fn handle(
+        &self,
+        listener: &'static str,
+        security: Security,
+        peer: SocketAddr,
+        pkt: &Packet,
+    ) -> Reply {
         let mut segs = Vec::new();
         if let Some(list) = pkt.get_option(CoapOption::UriPath) {
             for s in list {
@@ -290,7 +304,10 @@ impl Platform {
                     listener,
                     peer,
                     ResponseType::MethodNotAllowed,
-                    &format!("method {} not allowed on /auth (POST only)", method_name(pkt)),
+                    &format!(
+                        "method {} not allowed on /auth (POST only)",
+                        method_name(pkt)
+                    ),
                     &Who::default(),
                 );
             }
@@ -302,7 +319,10 @@ impl Platform {
                     listener,
                     peer,
                     ResponseType::MethodNotAllowed,
-                    &format!("method {} not allowed on /topic (POST only)", method_name(pkt)),
+                    &format!(
+                        "method {} not allowed on /topic (POST only)",
+                        method_name(pkt)
+                    ),
                     &Who::default(),
                 );
             }
@@ -319,19 +339,40 @@ impl Platform {
         }
     }
 
-    fn auth(&self, listener: &'static str, security: Security, peer: SocketAddr, pkt: &Packet) -> Reply {
+    fn auth(
+        &self,
+        listener: &'static str,
+        security: Security,
+        peer: SocketAddr,
+        pkt: &Packet,
+    ) -> Reply {
         let none = Who::default();
-        let rej = |code, reason: &str, who: &Who| self.reject("auth_rejected", listener, peer, code, reason, who);
+        let rej = |code, reason: &str, who: &Who| {
+            self.reject("auth_rejected", listener, peer, code, reason, who)
+        };
         if pkt.get_option(CoapOption::UriQuery).is_some() {
-            return rej(ResponseType::BadRequest, "query strings are not supported", &none);
+            return rej(
+                ResponseType::BadRequest,
+                "query strings are not supported",
+                &none,
+            );
         }
         let cf = match first_opt(pkt, 12).map(|v| opt_uint(v)) {
-            None => return rej(ResponseType::UnsupportedContentFormat, "Content-Format missing", &none),
+            None => {
+                return rej(
+                    ResponseType::UnsupportedContentFormat,
+                    "Content-Format missing",
+                    &none,
+                )
+            }
             Some(Some(cf)) if cf == CF_JSON as u32 || cf == CF_CBOR as u32 => cf as u16,
             Some(cf) => {
                 return rej(
                     ResponseType::UnsupportedContentFormat,
-                    &format!("Content-Format {} not supported (50 json or 60 cbor)", cf.unwrap_or(u32::MAX)),
+                    &format!(
+                        "Content-Format {} not supported (50 json or 60 cbor)",
+                        cf.unwrap_or(u32::MAX)
+                    ),
                     &none,
                 )
             }
@@ -342,7 +383,10 @@ impl Platform {
             Some(a) => {
                 return rej(
                     ResponseType::NotAcceptable,
-                    &format!("Accept {} not supported (50 json or 60 cbor)", a.unwrap_or(u32::MAX)),
+                    &format!(
+                        "Accept {} not supported (50 json or 60 cbor)",
+                        a.unwrap_or(u32::MAX)
+                    ),
                     &none,
                 )
             }
@@ -382,7 +426,10 @@ impl Platform {
             r.separate = separate;
             r
         };
-        let device = match self.devices.get(&(req.product_key.clone(), req.device_name.clone())) {
+        let device = match self
+            .devices
+            .get(&(req.product_key.clone(), req.device_name.clone()))
+        {
             None => return fail(ResponseType::Forbidden, "device not registered"),
             Some(d) if d.disabled => return fail(ResponseType::Forbidden, "device disabled"),
             Some(d) => d,
@@ -394,7 +441,10 @@ impl Platform {
         let token = self.random_hex(16);
         let cbor = accept == Some(CF_CBOR);
         let (payload, session) = match security {
-            Security::None => (auth::encode_reply(&auth::TokenReply { token: &token }, cbor), None),
+            Security::None => (
+                auth::encode_reply(&auth::TokenReply { token: &token }, cbor),
+                None,
+            ),
             Security::Psk => {
                 let random = match &self.cfg.psk_random {
                     Some(r) => r.clone(),
@@ -460,9 +510,15 @@ impl Platform {
         topic_segs: &[String],
     ) -> Reply {
         let mut who = Who::default();
-        let rej = |code, reason: &str, who: &Who| self.reject("uplink_rejected", listener, peer, code, reason, who);
+        let rej = |code, reason: &str, who: &Who| {
+            self.reject("uplink_rejected", listener, peer, code, reason, who)
+        };
         if pkt.get_option(CoapOption::UriQuery).is_some() {
-            return rej(ResponseType::BadRequest, "query strings are not supported", &who);
+            return rej(
+                ResponseType::BadRequest,
+                "query strings are not supported",
+                &who,
+            );
         }
         let mut legacy = Vec::new();
         match first_opt(pkt, 17).map(|v| opt_uint(v)) {
@@ -545,7 +601,13 @@ impl Platform {
                 };
                 let seq_text = match psk::decrypt(&s.key, enc_seq) {
                     Ok(t) => t,
-                    Err(e) => return rej(ResponseType::BadRequest, &format!("seq option 2089: {e}"), &who),
+                    Err(e) => {
+                        return rej(
+                            ResponseType::BadRequest,
+                            &format!("seq option 2089: {e}"),
+                            &who,
+                        )
+                    }
                 };
                 let seq = match std::str::from_utf8(&seq_text).ok().and_then(|t| {
                     if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
@@ -555,7 +617,13 @@ impl Platform {
                     }
                 }) {
                     Some(n) => n,
-                    None => return rej(ResponseType::BadRequest, "seq option 2089 is not a decimal number", &who),
+                    None => {
+                        return rej(
+                            ResponseType::BadRequest,
+                            "seq option 2089 is not a decimal number",
+                            &who,
+                        )
+                    }
                 };
                 if seq < s.seq_offset || (seq == s.seq_offset && !self.cfg.accept_legacy) {
                     let hint = if seq == s.seq_offset {
@@ -565,7 +633,10 @@ impl Platform {
                     };
                     return rej(
                         ResponseType::BadRequest,
-                        &format!("replay: seq {seq} not above seqOffset {}{hint}", s.seq_offset),
+                        &format!(
+                            "replay: seq {seq} not above seqOffset {}{hint}",
+                            s.seq_offset
+                        ),
                         &who,
                     );
                 }
@@ -929,7 +1000,14 @@ impl<T: DatagramTransport> Listener<T> {
         p.header.code = MessageClass::Response(r.code);
         p.set_token(token.to_vec());
         if let Some(cf) = r.content_format {
-            p.add_option(CoapOption::ContentFormat, cf.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect());
+            p.add_option(
+                CoapOption::ContentFormat,
+                cf.to_be_bytes()
+                    .iter()
+                    .copied()
+                    .skip_while(|b| *b == 0)
+                    .collect(),
+            );
         }
         for (n, v) in &r.options {
             p.add_option(CoapOption::from(*n), v.clone());

@@ -18,7 +18,10 @@ fn hmacmd5_spec_vector_accepted_piggybacked() {
     let s = sim(SimConfig::default());
     let mut c = Client::new(s.plain_addr());
     assert_eq!(
-        hmac_md5(SECRET, "clientIda1TestPK001.dev-001deviceNamedev-001productKeya1TestPK001"),
+        hmac_md5(
+            SECRET,
+            "clientIda1TestPK001.dev-001deviceNamedev-001productKeya1TestPK001"
+        ),
         "18fb2cad852b87646f6d14e978ba2ca4"
     );
     let req = auth_req(
@@ -117,13 +120,18 @@ fn every_error_code() {
     for field in ["productKey", "deviceName", "clientId", "sign"] {
         let mut v: serde_json::Value = serde_json::from_str(&good).unwrap();
         v.as_object_mut().unwrap().remove(field);
-        expect_code(&mut c, auth_req(&body(v.clone()), Some(50), Some(50)), "4.00");
+        expect_code(
+            &mut c,
+            auth_req(&body(v.clone()), Some(50), Some(50)),
+            "4.00",
+        );
         v[field] = "".into();
         expect_code(&mut c, auth_req(&body(v), Some(50), Some(50)), "4.00");
     }
     let long = "x".repeat(65);
     let content = format!("clientId{long}deviceName{DN}productKey{PK}");
-    let v = json!({"productKey":PK,"deviceName":DN,"clientId":long,"sign":hmac_md5(SECRET,&content)});
+    let v =
+        json!({"productKey":PK,"deviceName":DN,"clientId":long,"sign":hmac_md5(SECRET,&content)});
     expect_code(&mut c, auth_req(&body(v), Some(50), Some(50)), "4.00");
     let v = json!({"productKey":PK,"deviceName":DN,"clientId":CLIENT_ID,"signmethod":"hmacsha256",
                    "sign":"18fb2cad852b87646f6d14e978ba2ca4"});
@@ -143,11 +151,15 @@ fn every_error_code() {
     let v = json!({"productKey":PK,"deviceName":"nobody","clientId":CLIENT_ID,"sign":hmac_md5(SECRET,&content)});
     expect_code(&mut c, auth_req(&body(v), Some(50), Some(50)), "4.03");
     // 4.04: unknown path.
-    expect_code(&mut c, {
-        let mut p = request(RequestType::Post, "/authx");
-        p.payload = good.clone().into_bytes();
-        p
-    }, "4.04");
+    expect_code(
+        &mut c,
+        {
+            let mut p = request(RequestType::Post, "/authx");
+            p.payload = good.clone().into_bytes();
+            p
+        },
+        "4.04",
+    );
     expect_code(&mut c, request(RequestType::Post, "/topic"), "4.04");
     // 4.05: GET, PUT, DELETE on /auth.
     for m in [RequestType::Get, RequestType::Put, RequestType::Delete] {
@@ -156,12 +168,20 @@ fn every_error_code() {
         expect_code(&mut c, p, "4.05");
     }
     // 4.06: Accept not json/cbor (42 is not legacy-accepted on /auth).
-    expect_code(&mut c, auth_req(good.as_bytes(), Some(50), Some(42)), "4.06");
+    expect_code(
+        &mut c,
+        auth_req(good.as_bytes(), Some(50), Some(42)),
+        "4.06",
+    );
     expect_code(&mut c, auth_req(good.as_bytes(), Some(50), Some(0)), "4.06");
     // 4.15: Content-Format missing or not json/cbor.
     expect_code(&mut c, auth_req(good.as_bytes(), None, Some(50)), "4.15");
     expect_code(&mut c, auth_req(good.as_bytes(), Some(0), Some(50)), "4.15");
-    expect_code(&mut c, auth_req(good.as_bytes(), Some(42), Some(50)), "4.15");
+    expect_code(
+        &mut c,
+        auth_req(good.as_bytes(), Some(42), Some(50)),
+        "4.15",
+    );
     // Still works.
     assert!(c.auth(None)["token"].is_string());
     let st = s.stats();
@@ -190,8 +210,15 @@ fn disabled_device_is_forbidden() {
 fn psk_auth_requires_seq() {
     let s = sim(SimConfig::default());
     let mut c = Client::new(s.psk_addr());
-    expect_code(&mut c, auth_req(auth_json(None, None).as_bytes(), Some(50), Some(50)), "4.00");
-    assert_eq!(wait_event(&s, "auth_rejected")["reason"], "PSK auth without seq");
+    expect_code(
+        &mut c,
+        auth_req(auth_json(None, None).as_bytes(), Some(50), Some(50)),
+        "4.00",
+    );
+    assert_eq!(
+        wait_event(&s, "auth_rejected")["reason"],
+        "PSK auth without seq"
+    );
 }
 
 #[test]
@@ -199,8 +226,16 @@ fn auth_5xx_first_n() {
     let s = sim(SimConfig::default().auth_5xx(2));
     let mut c = Client::new(s.plain_addr());
     let good = auth_json(None, None);
-    expect_code(&mut c, auth_req(good.as_bytes(), Some(50), Some(50)), "5.00");
-    expect_code(&mut c, auth_req(good.as_bytes(), Some(50), Some(50)), "5.00");
+    expect_code(
+        &mut c,
+        auth_req(good.as_bytes(), Some(50), Some(50)),
+        "5.00",
+    );
+    expect_code(
+        &mut c,
+        auth_req(good.as_bytes(), Some(50), Some(50)),
+        "5.00",
+    );
     assert!(c.auth(None)["token"].is_string());
 }
 
@@ -219,7 +254,9 @@ fn ack_mode_1_separate_response() {
     assert_eq!(con.header.get_type(), MessageType::Confirmable);
     assert_eq!(code(&con), "2.05");
     assert_eq!(con.get_token(), &[0xa1, 0xb2, 0xc3, 0xd4]);
-    assert!(serde_json::from_slice::<serde_json::Value>(&con.payload).unwrap()["token"].is_string());
+    assert!(
+        serde_json::from_slice::<serde_json::Value>(&con.payload).unwrap()["token"].is_string()
+    );
     assert_eq!(wait_event(&s, "auth_accepted")["ackMode"], 1);
     // ACK it: no retransmission follows.
     let mut a = Packet::new();
@@ -227,7 +264,10 @@ fn ack_mode_1_separate_response() {
     a.header.code = MessageClass::Empty;
     a.header.message_id = con.header.message_id;
     c.send(&a);
-    assert!(c.recv(Duration::from_millis(3500)).is_none(), "retransmitted after ACK");
+    assert!(
+        c.recv(Duration::from_millis(3500)).is_none(),
+        "retransmitted after ACK"
+    );
     assert_eq!(s.stats().retransmits, 0);
 }
 
@@ -238,7 +278,9 @@ fn ack_mode_1_retransmitted_until_acked() {
     let req = auth_req(auth_json(None, Some(1)).as_bytes(), Some(50), Some(50));
     c.send(&req);
     let _ack = c.recv(Duration::from_secs(3)).expect("empty ACK");
-    let first = c.recv_raw(Duration::from_secs(3)).expect("separate response");
+    let first = c
+        .recv_raw(Duration::from_secs(3))
+        .expect("separate response");
     // Not ACKed: the same CON comes again after 2..3 s.
     let again = c.recv_raw(Duration::from_secs(5)).expect("retransmission");
     assert_eq!(first, again);

@@ -57,10 +57,30 @@ fn help_documents_every_flag() {
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
     for flag in [
-        "--bind", "--plain-port", "--psk-port", "--no-plain", "--no-psk", "--device ",
-        "--devices", "--token-ttl", "--accept-legacy", "--log", "--drop-in", "--drop-out",
-        "--dup-in", "--dup-out", "--delay-in", "--delay-out", "--delay-ms", "--reorder-in",
-        "--reorder-out", "--seed", "--auth-5xx", "--reply-payload", "--quiet", "--seq-offset",
+        "--bind",
+        "--plain-port",
+        "--psk-port",
+        "--no-plain",
+        "--no-psk",
+        "--device ",
+        "--devices",
+        "--token-ttl",
+        "--accept-legacy",
+        "--log",
+        "--drop-in",
+        "--drop-out",
+        "--dup-in",
+        "--dup-out",
+        "--delay-in",
+        "--delay-out",
+        "--delay-ms",
+        "--reorder-in",
+        "--reorder-out",
+        "--seed",
+        "--auth-5xx",
+        "--reply-payload",
+        "--quiet",
+        "--seq-offset",
         "--psk-random",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
@@ -92,7 +112,10 @@ fn binary_logs_json_events_and_log_file() {
     let r = c.call(auth_req(body.to_string().as_bytes(), Some(50), Some(50)));
     assert_eq!(code(&r), "4.03");
     let e = sim.next_event();
-    assert_eq!((e["event"].as_str(), e["code"].as_str()), (Some("auth_rejected"), Some("4.03")));
+    assert_eq!(
+        (e["event"].as_str(), e["code"].as_str()),
+        (Some("auth_rejected"), Some("4.03"))
+    );
 
     // --log FILE: listening still first on stdout; events in the file.
     let log = dir.join("events.jsonl");
@@ -102,7 +125,10 @@ fn binary_logs_json_events_and_log_file() {
     let mut found = false;
     for _ in 0..50 {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if text.lines().any(|l| l.contains(r#""event":"auth_accepted""#)) {
+        if text
+            .lines()
+            .any(|l| l.contains(r#""event":"auth_accepted""#))
+        {
             found = true;
             break;
         }
@@ -116,7 +142,12 @@ fn binary_logs_json_events_and_log_file() {
 
 /// libcoap's coap-client binary (any TLS flavour).
 fn coap_client() -> String {
-    for name in ["coap-client", "coap-client-notls", "coap-client-gnutls", "coap-client-openssl"] {
+    for name in [
+        "coap-client",
+        "coap-client-notls",
+        "coap-client-gnutls",
+        "coap-client-openssl",
+    ] {
         if Command::new(name).arg("-h").output().is_ok() {
             return name.to_string();
         }
@@ -150,7 +181,10 @@ fn libcoap_coap_client_interop() {
     let auth_url = format!("{base}/auth");
     // Bad sign -> 4.01.
     let bad = r#"{"productKey":"a1TestPK001","deviceName":"dev-001","clientId":"a1TestPK001.dev-001","sign":"00000000000000000000000000000000"}"#;
-    let out = coap(&client, &["-m", "post", "-t", "50", "-A", "50", "-e", bad, &auth_url]);
+    let out = coap(
+        &client,
+        &["-m", "post", "-t", "50", "-A", "50", "-e", bad, &auth_url],
+    );
     assert!(out.contains("c:4.01"), "coap-client output: {out}");
     // Wrong method -> 4.05.
     for m in ["get", "put"] {
@@ -159,7 +193,10 @@ fn libcoap_coap_client_interop() {
     }
     // A correct auth (sign computed here with the RustCrypto crates).
     let good = auth_json(None, None);
-    let out = coap(&client, &["-m", "post", "-t", "50", "-A", "50", "-e", &good, &auth_url]);
+    let out = coap(
+        &client,
+        &["-m", "post", "-t", "50", "-A", "50", "-e", &good, &auth_url],
+    );
     assert!(out.contains("c:2.05"), "coap-client output: {out}");
     let start = out.find(r#"{"token":""#).expect("token object in output") + 10;
     let token = &out[start..start + 32];
@@ -169,7 +206,19 @@ fn libcoap_coap_client_interop() {
     let opt = format!("2088,{token}");
     let out = coap(
         &client,
-        &["-m", "post", "-t", "50", "-A", "50", "-O", &opt, "-e", r#"{"t":21.5}"#, &topic_url],
+        &[
+            "-m",
+            "post",
+            "-t",
+            "50",
+            "-A",
+            "50",
+            "-O",
+            &opt,
+            "-e",
+            r#"{"t":21.5}"#,
+            &topic_url,
+        ],
     );
     assert!(out.contains("c:2.05"), "coap-client output: {out}");
     assert!(out.contains("2090:"), "no option 2090: {out}");

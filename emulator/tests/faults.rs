@@ -91,8 +91,14 @@ fn fault_statistics_fixed_seed() {
     // Every response (and each replay) went through the outbound faults.
     let out_total = handled + a.duplicates;
     assert!(within(a.outbound.dropped, 0.1, out_total), "{a:?}");
-    assert!(within(a.outbound.duplicated, 0.1, out_total - a.outbound.dropped), "{a:?}");
-    assert_eq!(a.sent, out_total - a.outbound.dropped + a.outbound.duplicated);
+    assert!(
+        within(a.outbound.duplicated, 0.1, out_total - a.outbound.dropped),
+        "{a:?}"
+    );
+    assert_eq!(
+        a.sent,
+        out_total - a.outbound.dropped + a.outbound.duplicated
+    );
     assert_eq!(got_a as u64, a.sent);
     // Same seed, same traffic: the same faults.
     let (b, _) = run(faults.clone(), 7);
@@ -119,10 +125,10 @@ fn malformed_datagrams_counted_and_survived() {
     let mut datagrams: Vec<Vec<u8>> = vec![
         vec![],
         vec![0x40],
-        vec![0x48, 0x02, 0x00, 0x01],             // token length 8, no token bytes
-        vec![0x40, 0x02, 0x00, 0x01, 0xf0],       // option delta 15
-        vec![0x40, 0x02, 0x00, 0x01, 0x0d],       // extended length missing
-        vec![0x80, 0x02, 0x00, 0x01],             // version 2
+        vec![0x48, 0x02, 0x00, 0x01], // token length 8, no token bytes
+        vec![0x40, 0x02, 0x00, 0x01, 0xf0], // option delta 15
+        vec![0x40, 0x02, 0x00, 0x01, 0x0d], // extended length missing
+        vec![0x80, 0x02, 0x00, 0x01], // version 2
         vec![0x40, 0x02, 0x00, 0x01, 0xbd, 0xff], // truncated option
     ];
     for _ in 0..300 {

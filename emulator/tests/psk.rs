@@ -11,7 +11,10 @@ const RANDOM: &str = "ad2b3a5eb51d64f7";
 #[test]
 fn test_helpers_match_spec_vectors() {
     assert_eq!(
-        hmac_md5(SECRET, "clientIda1TestPK001.dev-001deviceNamedev-001productKeya1TestPK001seq123"),
+        hmac_md5(
+            SECRET,
+            "clientIda1TestPK001.dev-001deviceNamedev-001productKeya1TestPK001seq123"
+        ),
         "f26059605918c10887ae873806553cbd"
     );
     let key = psk_key(SECRET, RANDOM);
@@ -20,7 +23,10 @@ fn test_helpers_match_spec_vectors() {
         hex(&aes_encrypt(&key, br#"{"name":"hello world"}"#)),
         "9a1dffa521023f7adbf2cac04354d65ae4d0ac8899c5f24b922004857c2a30a8"
     );
-    assert_eq!(hex(&aes_encrypt(&key, b"124")), "747f2692ab4effb9d3d44b4f43989c9a");
+    assert_eq!(
+        hex(&aes_encrypt(&key, b"124")),
+        "747f2692ab4effb9d3d44b4f43989c9a"
+    );
     assert_eq!(
         hex(&aes_encrypt(&key, b"0123456789abcdef")),
         "ac0482241a3b0f32394df5b7f9f3cb170756bf392dc24fd65c8b36888fefe5ed"
@@ -29,7 +35,9 @@ fn test_helpers_match_spec_vectors() {
 
 #[test]
 fn psk_auth_and_spec_vector_uplink() {
-    let s = sim(SimConfig::default().psk_random(RANDOM).reply_payload(b"0123456789abcdef"));
+    let s = sim(SimConfig::default()
+        .psk_random(RANDOM)
+        .reply_payload(b"0123456789abcdef"));
     let mut c = Client::new(s.psk_addr());
     // The spec's seq-123 sign vector.
     let v = c.auth(Some(123));
@@ -43,7 +51,10 @@ fn psk_auth_and_spec_vector_uplink() {
         Some(&token),
         &unhex("9a1dffa521023f7adbf2cac04354d65ae4d0ac8899c5f24b922004857c2a30a8"),
     );
-    p.add_option(CoapOption::Unknown(2089), unhex("747f2692ab4effb9d3d44b4f43989c9a"));
+    p.add_option(
+        CoapOption::Unknown(2089),
+        unhex("747f2692ab4effb9d3d44b4f43989c9a"),
+    );
     let r = c.call(p);
     assert_eq!(code(&r), "2.05");
     assert!(opt(&r, 2090).is_some());
@@ -57,7 +68,10 @@ fn psk_auth_and_spec_vector_uplink() {
     assert_eq!(e["seq"], 124);
     assert_eq!(e["listener"], "psk");
     let all = serde_json::to_string(&s.events()).unwrap();
-    assert!(!all.contains("53b89a5f8c7fa35052f25dec0144abf4"), "PSK key printed");
+    assert!(
+        !all.contains("53b89a5f8c7fa35052f25dec0144abf4"),
+        "PSK key printed"
+    );
 }
 
 #[test]

@@ -46,10 +46,26 @@ fn token_and_topic_checks() {
         assert_eq!(code(&r), want);
     };
     check(&mut c, uplink_req(TOPIC, None, b"x"), "4.01");
-    check(&mut c, uplink_req(TOPIC, Some("0123456789abcdef0123456789abcdef"), b"x"), "4.01");
-    check(&mut c, uplink_req("/topic/a1TestPK001/dev-002/update", Some(&t), b"x"), "4.03");
-    check(&mut c, uplink_req("/topic/otherPK/dev-001/update", Some(&t), b"x"), "4.03");
-    check(&mut c, uplink_req("/topic/a1TestPK001/dev-001", Some(&t), b"x"), "4.03");
+    check(
+        &mut c,
+        uplink_req(TOPIC, Some("0123456789abcdef0123456789abcdef"), b"x"),
+        "4.01",
+    );
+    check(
+        &mut c,
+        uplink_req("/topic/a1TestPK001/dev-002/update", Some(&t), b"x"),
+        "4.03",
+    );
+    check(
+        &mut c,
+        uplink_req("/topic/otherPK/dev-001/update", Some(&t), b"x"),
+        "4.03",
+    );
+    check(
+        &mut c,
+        uplink_req("/topic/a1TestPK001/dev-001", Some(&t), b"x"),
+        "4.03",
+    );
     let mut q = uplink_req(TOPIC, Some(&t), b"x");
     q.add_option(CoapOption::UriQuery, b"a=b".to_vec());
     check(&mut c, q, "4.00");
@@ -149,7 +165,10 @@ fn accept_legacy_accepts_and_logs() {
         .iter()
         .map(|e| e["reason"].as_str().unwrap().to_string())
         .collect();
-    assert!(reasons.contains(&"token in option 61".to_string()), "{reasons:?}");
+    assert!(
+        reasons.contains(&"token in option 61".to_string()),
+        "{reasons:?}"
+    );
     assert!(reasons.iter().any(|r| r.contains("(42)")), "{reasons:?}");
 }
 

@@ -83,8 +83,11 @@ pub fn auth_json(seq: Option<u64>, ack_mode: Option<u8>) -> String {
 }
 
 pub fn sim(cfg: SimConfig) -> SimHandle {
-    start(cfg.device(PK, DN, SECRET).device("a1TestPK001", "dev-002", "other-secret"))
-        .expect("emulator starts")
+    start(
+        cfg.device(PK, DN, SECRET)
+            .device("a1TestPK001", "dev-002", "other-secret"),
+    )
+    .expect("emulator starts")
 }
 
 pub struct Client {
@@ -127,7 +130,8 @@ impl Client {
     }
 
     pub fn recv(&self, timeout: Duration) -> Option<Packet> {
-        self.recv_raw(timeout).map(|b| Packet::from_bytes(&b).unwrap())
+        self.recv_raw(timeout)
+            .map(|b| Packet::from_bytes(&b).unwrap())
     }
 
     /// Sends a request and waits (3 s at most) for its response.
@@ -142,7 +146,11 @@ impl Client {
 
     /// Authenticates the standard test device, returns the 2.05 payload.
     pub fn auth(&mut self, seq: Option<u64>) -> serde_json::Value {
-        let r = self.call(auth_req(auth_json(seq, None).as_bytes(), Some(50), Some(50)));
+        let r = self.call(auth_req(
+            auth_json(seq, None).as_bytes(),
+            Some(50),
+            Some(50),
+        ));
         assert_eq!(code(&r), "2.05", "auth failed");
         serde_json::from_slice(&r.payload).unwrap()
     }
@@ -198,7 +206,10 @@ pub fn uplink_req(path: &str, token: Option<&str>, payload: &[u8]) -> Packet {
 
 pub fn psk_uplink_req(path: &str, token: &str, key: &[u8; 16], seq: u64, payload: &[u8]) -> Packet {
     let mut p = uplink_req(path, Some(token), &aes_encrypt(key, payload));
-    p.add_option(CoapOption::Unknown(2089), aes_encrypt(key, seq.to_string().as_bytes()));
+    p.add_option(
+        CoapOption::Unknown(2089),
+        aes_encrypt(key, seq.to_string().as_bytes()),
+    );
     p
 }
 
