@@ -119,7 +119,13 @@ fn auth(conn: &mut Conn, dev: &Device, psk: bool) -> Session {
 fn run(mode: &str, devices: usize, uplinks: usize, threads: usize) {
     let psk = mode == "psk";
     let devs: Vec<Device> = (0..devices)
-        .map(|i| Device::new("a1BenchPK01", &format!("dev-{i:05}"), &format!("secret-{i}")))
+        .map(|i| {
+            Device::new(
+                "a1BenchPK01",
+                &format!("dev-{i:05}"),
+                &format!("secret-{i}"),
+            )
+        })
         .collect();
     let cfg = SimConfig {
         devices: devs.clone(),
@@ -128,7 +134,11 @@ fn run(mode: &str, devices: usize, uplinks: usize, threads: usize) {
         ..SimConfig::default()
     };
     let sim = start(cfg).expect("start emulator");
-    let server = if psk { sim.psk_addr() } else { sim.plain_addr() };
+    let server = if psk {
+        sim.psk_addr()
+    } else {
+        sim.plain_addr()
+    };
     let chunks: Vec<Vec<Device>> = (0..threads)
         .map(|t| devs.iter().skip(t).step_by(threads).cloned().collect())
         .collect();
@@ -150,10 +160,8 @@ fn run(mode: &str, devices: usize, uplinks: usize, threads: usize) {
                 let mut lat = Vec::with_capacity(sessions.len() * uplinks);
                 for i in 0..uplinks {
                     for s in sessions.iter_mut() {
-                        let topic = format!(
-                            "/topic/{}/{}/update",
-                            s.dev.product_key, s.dev.device_name
-                        );
+                        let topic =
+                            format!("/topic/{}/{}/update", s.dev.product_key, s.dev.device_name);
                         let body = format!(r#"{{"n":{i},"temp":21.5}}"#);
                         let mut p = request(&topic);
                         p.add_option(CoapOption::Unknown(2088), s.token.as_bytes().to_vec());

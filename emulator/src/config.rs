@@ -144,6 +144,9 @@ pub struct SimConfig {
     pub human: bool,
     /// Keep events in memory for [`crate::SimHandle::events`].
     pub capture_events: bool,
+    /// Print the `listening` line on stdout (always stdout, even with a log
+    /// file) before any event can be logged. The binary sets it.
+    pub print_listening: bool,
 }
 
 impl Default for SimConfig {
@@ -164,6 +167,7 @@ impl Default for SimConfig {
             log: LogTarget::None,
             human: false,
             capture_events: true,
+            print_listening: false,
         }
     }
 }
@@ -292,6 +296,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
         log: LogTarget::Stdout,
         human: true,
         capture_events: false,
+        print_listening: true,
         ..SimConfig::default()
     };
     let mut no_plain = false;

@@ -37,6 +37,7 @@ pub struct SimHandle {
     threads: Vec<JoinHandle<()>>,
     plain: Option<SocketAddr>,
     psk: Option<SocketAddr>,
+    stopped: bool,
 }
 
 /// Starts the emulator's listeners on their own threads. Ports 0 (the API
@@ -67,6 +68,8 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
         ));
     }
     let log = log::EventLog::new(&cfg.log, cfg.human, cfg.capture_events)?;
+    let print_listening = cfg.print_listening;
+    let human = cfg.human;
     let platform = Arc::new(Platform::new(cfg, log, seed));
     let stop = Arc::new(AtomicBool::new(false));
     let mut handle = SimHandle {
@@ -75,14 +78,28 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
         threads: Vec::new(),
         plain: None,
         psk: None,
+        stopped: false,
     };
-    for (name, security, transport, k) in transports {
+    for (_, security, transport, _) in &transports {
         use server::DatagramTransport;
         let addr = transport.local_addr()?;
         match security {
             Security::None => handle.plain = Some(addr),
             Security::Psk => handle.psk = Some(addr),
         }
+    }
+    if print_listening {
+        // Before any listener runs, so it is the first stdout line.
+        use std::io::Write;
+        let v = handle.listening_event();
+        let mut out = io::stdout().lock();
+        writeln!(out, "{}", log::to_line(&v))?;
+        out.flush()?;
+        if human {
+            eprintln!("{}", log::human_line(&v));
+        }
+    }
+    for (name, security, transport, k) in transports {
         let listener = Listener::new(
             name,
             security,
@@ -138,21 +155,34 @@ impl SimHandle {
     pub fn stats(&self) -> Stats {
         self.platform.counters.snapshot()
     }
-    /// Emits an event through the emulator's log (used by the binary for
-    /// `listening` and `stats`).
-    pub fn emit(&self, name: &str, fields: Value) {
-        self.platform.log.emit(name, fields);
+    /// The `{"event":"listening",...}` line's object.
+    pub fn listening_event(&self) -> Value {
+        let a = |a: Option<SocketAddr>| a.map(|a| a.to_string());
+        serde_json::json!({
+            "event": "listening",
+            "plain": a(self.plain),
+            "psk": a(self.psk),
+            "dtls": null,
+        })
     }
-    /// Stops the listeners and returns the final counters.
+    /// Stops the listeners, logs a `stats` event, flushes the log and
+    /// returns the final counters.
     pub fn stop(mut self) -> Stats {
         self.shutdown();
         self.stats()
     }
     fn shutdown(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
         self.stop.store(true, Ordering::SeqCst);
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
+        let stats = serde_json::to_value(self.stats()).unwrap_or_default();
+        self.platform.log.emit("stats", stats);
+        self.platform.log.close();
     }
 }
 

@@ -1,18 +1,29 @@
 //! Event output: one JSON line per event (stdout or a file, flushed after
 //! every line), a short human line on stderr, and an in-memory copy for the
 //! Rust API. Events are built with `serde_json`, never by string pasting.
+//!
+//! Lines are written by a dedicated writer thread, so a listener never
+//! blocks on a full stdout/stderr pipe that nobody reads.
 
 use std::fs::File;
 use std::io::{self, Write};
+use std::sync::mpsc::{channel, Sender};
 use std::sync::{Condvar, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
 use crate::config::LogTarget;
 
+enum Line {
+    Json(String),
+    Human(String),
+}
+
 pub struct EventLog {
-    sink: Option<Mutex<Box<dyn Write + Send>>>,
+    writer: Mutex<Option<(Sender<Line>, JoinHandle<()>)>>,
+    json: bool,
     human: bool,
     capture: bool,
     events: Mutex<Vec<Value>>,
@@ -34,8 +45,34 @@ impl EventLog {
             LogTarget::Stdout => Some(Box::new(io::stdout())),
             LogTarget::File(p) => Some(Box::new(File::create(p)?)),
         };
+        let json = sink.is_some();
+        let writer = if json || human {
+            let (tx, rx) = channel::<Line>();
+            let mut sink = sink;
+            let t = std::thread::Builder::new()
+                .name("sim-log".into())
+                .spawn(move || {
+                    for line in rx {
+                        match line {
+                            Line::Json(l) => {
+                                if let Some(w) = sink.as_mut() {
+                                    let _ = writeln!(w, "{l}");
+                                    let _ = w.flush();
+                                }
+                            }
+                            Line::Human(l) => {
+                                let _ = writeln!(io::stderr(), "{l}");
+                            }
+                        }
+                    }
+                })?;
+            Some((tx, t))
+        } else {
+            None
+        };
         Ok(EventLog {
-            sink: sink.map(Mutex::new),
+            writer: Mutex::new(writer),
+            json,
             human,
             capture,
             events: Mutex::new(Vec::new()),
@@ -52,19 +89,31 @@ impl EventLog {
             obj.extend(m);
         }
         let v = Value::Object(obj);
-        if let Some(sink) = &self.sink {
-            let line = to_line(&v);
-            let mut w = sink.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = writeln!(w, "{line}");
-            let _ = w.flush();
-        }
-        if self.human {
-            let _ = writeln!(io::stderr(), "{}", human_line(&v));
+        if self.json || self.human {
+            let w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((tx, _)) = w.as_ref() {
+                if self.json {
+                    let _ = tx.send(Line::Json(to_line(&v)));
+                }
+                if self.human {
+                    let _ = tx.send(Line::Human(human_line(&v)));
+                }
+            }
         }
         if self.capture {
             let mut ev = self.events.lock().unwrap_or_else(|e| e.into_inner());
             ev.push(v);
             self.cond.notify_all();
+        }
+    }
+
+    /// Writes out every pending line and stops the writer thread; later
+    /// events are only kept in memory.
+    pub fn close(&self) {
+        let w = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some((tx, t)) = w {
+            drop(tx);
+            let _ = t.join();
         }
     }
 

@@ -802,7 +802,13 @@ impl<T: DatagramTransport> Listener<T> {
                 Ok(Some((n, peer))) => {
                     let bytes = buf[..n].to_vec();
                     Counters::inc(&self.platform.counters.received);
-                    self.pass(Dir::In, peer, bytes);
+                    // Whatever a datagram contains, it must not take the listener down.
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        self.pass(Dir::In, peer, bytes)
+                    }));
+                    if r.is_err() {
+                        self.malformed(peer, "internal error while handling the datagram".into());
+                    }
                 }
                 Ok(None) => {}
                 Err(_) => std::thread::sleep(Duration::from_millis(5)),

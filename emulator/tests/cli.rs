@@ -226,3 +226,37 @@ fn libcoap_coap_client_interop() {
     let out = coap(&client, &["-m", "post", "-t", "50", "-e", "x", &topic_url]);
     assert!(out.contains("c:4.01"), "coap-client output: {out}");
 }
+
+#[test]
+fn sigterm_logs_stats_and_exits_0() {
+    let mut sim = spawn(&[]);
+    let mut c = Client::new(sim.plain.parse().unwrap());
+    c.auth(None);
+    assert_eq!(sim.next_event()["event"], "auth_accepted");
+    let pid = sim.child.id().to_string();
+    let st = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(st.success());
+    let stats = sim.next_event();
+    assert_eq!(stats["event"], "stats");
+    assert_eq!(stats["auth_ok"], 1);
+    assert_eq!(stats["received"], 1);
+    let status = sim.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn unread_stdout_never_stalls_the_listener() {
+    // Nobody reads the events: the pipe fills up, the emulator keeps serving.
+    let sim = spawn(&[]);
+    let mut c = Client::new(sim.plain.parse().unwrap());
+    let bad = auth_req(
+        b"{not json at all, just a long enough body to make a long reason}",
+        Some(50),
+        Some(50),
+    );
+    for _ in 0..1500 {
+        let r = c.call(bad.clone());
+        assert_eq!(code(&r), "4.00");
+    }
+    assert!(c.auth(None)["token"].is_string());
+}
