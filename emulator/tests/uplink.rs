@@ -180,3 +180,10 @@ fn reply_payload_plain() {
     let r = c.call(uplink_req(TOPIC, Some(&t), b"ping"));
     assert_eq!(r.payload, b"pong");
 }
+
+#[test]
+fn handle_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<iotx_coap_sim::SimHandle>();
+    check::<iotx_coap_sim::SimConfig>();
+}
