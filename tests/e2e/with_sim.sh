@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs a command against a freshly started emulator.
+#
+#   with_sim.sh SIM_BIN plain|psk PROG [ARGS...]
+#
+# Starts SIM_BIN on ephemeral ports with the spec's test device, replaces
+# every @URL@ in ARGS with the chosen listener's URL (coap:// or
+# coap-psk://), runs PROG under `timeout` (IOTX_E2E_TIMEOUT seconds,
+# default 120) and exits with its status. On failure the emulator's log is
+# printed. The emulator is always stopped.
+set -euo pipefail
+
+if [[ $# -lt 3 ]]; then
+    echo "usage: $0 SIM_BIN plain|psk PROG [ARGS...]" >&2
+    exit 2
+fi
+sim=$1
+mode=$2
+shift 2
+case "$mode" in
+    plain) scheme=coap ;;
+    psk) scheme=coap-psk ;;
+    *) echo "with_sim: mode must be plain or psk, not '$mode'" >&2; exit 2 ;;
+esac
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/with_sim.XXXXXX")
+sim_pid=""
+cleanup() {
+    if [[ -n "$sim_pid" ]] && kill -0 "$sim_pid" 2>/dev/null; then
+        kill "$sim_pid" 2>/dev/null || true
+        wait "$sim_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$sim" --plain-port 0 --psk-port 0 \
+    --device a1TestPK001:dev-001:s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB \
+    --log "$work/sim.log" --quiet >"$work/sim.out" 2>"$work/sim.err" &
+sim_pid=$!
+
+addr=""
+for _ in $(seq 1 200); do
+    kill -0 "$sim_pid" 2>/dev/null || break
+    line=$(head -n 1 "$work/sim.out" 2>/dev/null || true)
+    # Wait for the whole line: the emulator may be mid-write.
+    if [[ "$line" == *'"listening"'*'}' ]]; then
+        addr=$(sed -n "s/.*\"$mode\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$line")
+        break
+    fi
+    sleep 0.05
+done
+if [[ -z "$addr" ]]; then
+    echo "with_sim: emulator did not report a $mode listener" >&2
+    cat "$work/sim.out" "$work/sim.err" >&2 || true
+    exit 1
+fi
+url="$scheme://$addr"
+
+args=()
+for a in "$@"; do
+    args+=("${a//@URL@/$url}")
+done
+status=0
+timeout "${IOTX_E2E_TIMEOUT:-120}" "${args[@]}" || status=$?
+if (( status != 0 )); then
+    echo "with_sim: '${args[*]}' exited with status $status; emulator log:" >&2
+    cat "$work/sim.log" >&2 || true
+fi
+exit "$status"
