@@ -22,6 +22,9 @@ pub enum ClientEvent<U> {
     /// Receiving failed (`Closed`: the secure session died and will be
     /// re-created on the next call).
     RecvFailed(TransportError),
+    /// A new transport (DTLS session) could not be created; retried on the
+    /// next call.
+    ConnectFailed(ConnectError),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +38,10 @@ pub enum AuthError {
 struct Inner<P: Platform, U> {
     session: Session<U>,
     transport: Option<Arc<P::Transport>>,
+    /// (retransmissions, datagrams received) when something last came in:
+    /// a secure session that answers nothing for two retransmissions in a
+    /// row is presumed dead (the server restarted and lost it).
+    progress: (u64, u64),
 }
 
 pub struct Client<P: Platform, U> {
@@ -84,6 +91,7 @@ impl<P: Platform, U: Send> Client<P, U> {
             inner: UnsafeCell::new(Inner {
                 session: Session::new(cfg),
                 transport: Some(Arc::new(transport)),
+                progress: (0, 0),
             }),
             platform,
         })
@@ -140,8 +148,30 @@ impl<P: Platform, U: Send> Client<P, U> {
             let t = self.platform.connect(&self.endpoint)?;
             self.log(LogLevel::Info, &["new session with the platform"]);
             inner.transport = Some(Arc::new(t));
+            let now = self.platform.now_ms();
+            inner.session.retransmit_now(now);
+            let st = inner.session.stats();
+            inner.progress = (st.retransmissions, st.rx_datagrams);
         }
         Ok(())
+    }
+
+    /// DTLS only: a server that lost our session (restart) silently drops
+    /// our records, and UDP gives no other sign of it.
+    fn check_liveness(&self, inner: &mut Inner<P, U>) {
+        let st = inner.session.stats();
+        if st.rx_datagrams != inner.progress.1 {
+            inner.progress = (st.retransmissions, st.rx_datagrams);
+        } else if self.endpoint.security == crate::core::url::Security::Dtls
+            && st.retransmissions >= inner.progress.0 + 2
+            && inner.transport.is_some()
+        {
+            self.log(
+                LogLevel::Warning,
+                &["no answer over the secure session; starting a new one"],
+            );
+            inner.transport = None;
+        }
     }
 
     fn run(&self, b: Batch<P, U>, on_event: &mut dyn FnMut(ClientEvent<U>)) {
@@ -248,11 +278,15 @@ impl<P: Platform, U: Send> Client<P, U> {
     /// datagrams has been handled; never spins when idle.
     pub fn poll(&self, on_event: &mut dyn FnMut(ClientEvent<U>)) {
         let start = self.platform.now_ms();
-        let (batch, deadline) = self.with(|i| {
+        let (mut batch, deadline, connect) = self.with(|i| {
             i.session.handle_timeout(start);
-            let _ = self.ensure_transport(i);
-            (self.drain(i), i.session.poll_timeout())
+            self.check_liveness(i);
+            let connect = self.ensure_transport(i);
+            (self.drain(i), i.session.poll_timeout(), connect)
         });
+        if let Err(e) = connect {
+            batch.events.push(ClientEvent::ConnectFailed(e));
+        }
         let transport = batch.transport.clone();
         self.run(batch, on_event);
         let Some(t) = transport else {

@@ -458,6 +458,28 @@ impl<U> Session<U> {
         self.events.pop_front()
     }
 
+    /// Makes every unanswered CON due at `now` without spending one of its
+    /// retransmissions: used when the transport was re-created (a new DTLS
+    /// session), so waiting messages go out over it at once.
+    pub fn retransmit_now(&mut self, now: u64) {
+        for e in &mut self.exchanges {
+            if let Wait::Con {
+                deadline,
+                attempt,
+                timeout,
+            } = &mut e.wait
+            {
+                if *deadline > now {
+                    *deadline = now;
+                    // handle_timeout doubles the timeout and counts an
+                    // attempt; undo that in advance.
+                    *timeout = (*timeout / 2).max(1);
+                    *attempt = attempt.saturating_sub(1);
+                }
+            }
+        }
+    }
+
     /// When `handle_timeout` must next be called (absolute ms), if ever.
     pub fn poll_timeout(&self) -> Option<u64> {
         self.exchanges

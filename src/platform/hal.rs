@@ -72,11 +72,25 @@ extern "C" {
 /// in the vendor SDK (it is not protocol state).
 pub static LOG_LEVEL: AtomicI32 = AtomicI32::new(LogLevel::Warning as i32);
 
+/// The platform's public root CA (GlobalSign Root CA, as embedded by the
+/// vendor SDK), NUL-terminated for `p_ca_cert_pem`.
+pub static PLATFORM_ROOT_CA_PEM: &[u8] =
+    concat!(include_str!("ca/globalsign-root-ca.pem"), "\0").as_bytes();
+
 /// The firmware's platform layer.
-#[derive(Default)]
 pub struct HalPlatform {
     /// PEM of the CA that signs the DTLS server certificate, NUL-terminated.
+    /// A HAL may trust something else for local testing (the reference
+    /// Linux HAL reads `IOTX_DTLS_CA_FILE`).
     pub ca_cert_pem: Option<&'static [u8]>,
+}
+
+impl Default for HalPlatform {
+    fn default() -> Self {
+        HalPlatform {
+            ca_cert_pem: Some(PLATFORM_ROOT_CA_PEM),
+        }
+    }
 }
 
 pub enum HalTransport {
