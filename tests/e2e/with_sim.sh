@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
 # Runs a command against a freshly started emulator.
 #
-#   with_sim.sh SIM_BIN plain|psk PROG [ARGS...]
+#   with_sim.sh SIM_BIN plain|psk [--sim-arg ARG]... PROG [ARGS...]
 #
-# Starts SIM_BIN on ephemeral ports with the spec's test device, replaces
-# every @URL@ in ARGS with the chosen listener's URL (coap:// or
-# coap-psk://), runs PROG under `timeout` (IOTX_E2E_TIMEOUT seconds,
-# default 120) and exits with its status. On failure the emulator's log is
-# printed. The emulator is always stopped.
+# Starts SIM_BIN on ephemeral ports with the spec's test device (plus any
+# --sim-arg arguments, e.g. more --device entries), replaces in ARGS every
+# @URL@ with the chosen listener's URL and @PLAIN_URL@ / @PSK_URL@ with the
+# plain (coap://) / PSK (coap-psk://) ones, runs PROG under `timeout`
+# (IOTX_E2E_TIMEOUT seconds, default 120) and exits with its status. On
+# failure the emulator's log is printed. The emulator is always stopped.
 set -euo pipefail
 
 if [[ $# -lt 3 ]]; then
-    echo "usage: $0 SIM_BIN plain|psk PROG [ARGS...]" >&2
+    echo "usage: $0 SIM_BIN plain|psk [--sim-arg ARG]... PROG [ARGS...]" >&2
     exit 2
 fi
 sim=$1
 mode=$2
 shift 2
+sim_args=()
+while [[ $# -ge 2 && "$1" == --sim-arg ]]; do
+    sim_args+=("$2")
+    shift 2
+done
+if [[ $# -lt 1 ]]; then
+    echo "with_sim: no program to run" >&2
+    exit 2
+fi
 case "$mode" in
     plain) scheme=coap ;;
     psk) scheme=coap-psk ;;
@@ -36,20 +46,23 @@ trap cleanup EXIT
 
 "$sim" --plain-port 0 --psk-port 0 \
     --device a1TestPK001:dev-001:s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB \
+    ${sim_args[@]+"${sim_args[@]}"} \
     --log "$work/sim.log" --quiet >"$work/sim.out" 2>"$work/sim.err" &
 sim_pid=$!
 
-addr=""
+line=""
 for _ in $(seq 1 200); do
     kill -0 "$sim_pid" 2>/dev/null || break
     line=$(head -n 1 "$work/sim.out" 2>/dev/null || true)
     # Wait for the whole line: the emulator may be mid-write.
-    if [[ "$line" == *'"listening"'*'}' ]]; then
-        addr=$(sed -n "s/.*\"$mode\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$line")
-        break
-    fi
+    [[ "$line" == *'"listening"'*'}' ]] && break
+    line=""
     sleep 0.05
 done
+listener() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$line"; }
+plain_addr=$(listener plain)
+psk_addr=$(listener psk)
+addr=$(listener "$mode")
 if [[ -z "$addr" ]]; then
     echo "with_sim: emulator did not report a $mode listener" >&2
     cat "$work/sim.out" "$work/sim.err" >&2 || true
@@ -59,6 +72,8 @@ url="$scheme://$addr"
 
 args=()
 for a in "$@"; do
+    a=${a//@PLAIN_URL@/coap://$plain_addr}
+    a=${a//@PSK_URL@/coap-psk://$psk_addr}
     args+=("${a//@URL@/$url}")
 done
 status=0
