@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use crate::dtls::DtlsCertFiles;
+
 /// A device registered on the emulated platform.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -122,6 +124,23 @@ pub struct SimConfig {
     pub plain_port: Option<u16>,
     /// PSK ("symmetric encryption") listener port (`Some(0)` = ephemeral; `None` = disabled).
     pub psk_port: Option<u16>,
+    /// DTLS 1.2 (`coaps://`) listener port (`Some(0)` = ephemeral; `None` =
+    /// disabled, the API default; see [`SimConfig::dtls`]).
+    pub dtls_port: Option<u16>,
+    /// Extra subject alternative names of the generated server certificate
+    /// (DNS names; IP literals become IP SANs). It always has DNS:localhost,
+    /// IP:127.0.0.1, IP:::1 and the bind address.
+    pub dtls_hosts: Vec<String>,
+    /// Serve this certificate and key instead of generating a CA and a
+    /// server certificate.
+    pub dtls_cert: Option<DtlsCertFiles>,
+    /// Write the CA certificate (PEM) clients must trust to this file, before
+    /// the `listening` line is printed.
+    pub dtls_ca_out: Option<PathBuf>,
+    /// An established DTLS session without traffic for this long is closed.
+    pub dtls_idle_timeout: Duration,
+    /// A DTLS handshake not finished within this is abandoned.
+    pub dtls_handshake_timeout: Duration,
     pub devices: Vec<Device>,
     pub token_ttl: Duration,
     pub accept_legacy: bool,
@@ -155,6 +174,12 @@ impl Default for SimConfig {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             plain_port: Some(0),
             psk_port: Some(0),
+            dtls_port: None,
+            dtls_hosts: Vec::new(),
+            dtls_cert: None,
+            dtls_ca_out: None,
+            dtls_idle_timeout: Duration::from_secs(DEFAULT_DTLS_IDLE_SECS),
+            dtls_handshake_timeout: Duration::from_secs(DEFAULT_DTLS_HANDSHAKE_SECS),
             devices: Vec::new(),
             token_ttl: Duration::from_secs(DEFAULT_TOKEN_TTL_SECS),
             accept_legacy: false,
@@ -205,10 +230,32 @@ impl SimConfig {
         self.reply_payload = Some(p.to_vec());
         self
     }
+    /// Starts (`true`: on an ephemeral port) or disables the DTLS listener.
+    pub fn dtls(mut self, on: bool) -> Self {
+        self.dtls_port = if on { Some(0) } else { None };
+        self
+    }
+    /// Adds a subject alternative name to the generated server certificate.
+    pub fn dtls_host(mut self, name: &str) -> Self {
+        self.dtls_hosts.push(name.to_string());
+        self
+    }
+    /// Serves this certificate (PEM, optionally followed by its chain) and
+    /// key instead of generated ones.
+    pub fn dtls_cert(mut self, files: DtlsCertFiles) -> Self {
+        self.dtls_cert = Some(files);
+        self
+    }
 }
 
 /// Default token lifetime: 24 hours.
 pub const DEFAULT_TOKEN_TTL_SECS: u64 = 86_400;
+/// Default DTLS (`coaps://`) port of the binary.
+pub const DEFAULT_DTLS_PORT: u16 = 5684;
+/// Default idle timeout of a DTLS session: 5 minutes.
+pub const DEFAULT_DTLS_IDLE_SECS: u64 = 300;
+/// Default limit of a DTLS handshake: 30 seconds.
+pub const DEFAULT_DTLS_HANDSHAKE_SECS: u64 = 30;
 
 /// Text of `iotx-coap-sim --help`.
 pub const HELP: &str = "\
@@ -217,9 +264,11 @@ iotx-coap-sim: local emulator of the IoT platform's CoAP device endpoint
 USAGE:
     iotx-coap-sim [OPTIONS]
 
-The first stdout line is always {\"event\":\"listening\",\"plain\":\"ADDR\",\"psk\":\"ADDR\"}
-with the bound addresses (null when a listener is disabled). Then one JSON line per
-event (stdout, or --log FILE) and a short human line per event on stderr.
+The first stdout line is always
+{\"event\":\"listening\",\"dtls\":\"ADDR\",\"plain\":\"ADDR\",\"psk\":\"ADDR\"}
+with the bound addresses (null when a listener is disabled); it is printed after
+the --ca-out file is written. Then one JSON line per event (stdout, or --log FILE)
+and a short human line per event on stderr.
 
 LISTENERS:
     --bind ADDR            address to bind (default 127.0.0.1)
@@ -227,7 +276,23 @@ LISTENERS:
     --psk-port N           PSK \"symmetric encryption\" port (default 5682; 0 = ephemeral)
     --no-plain             do not start the plain listener
     --no-psk               do not start the PSK listener
-                           (DTLS on 5684 is not emulated yet)
+    --dtls-port N          DTLS 1.2 (coaps://) port (default 5684, but 0 when
+                           --plain-port and --psk-port are given and all 0; 0 = ephemeral)
+    --no-dtls              do not start the DTLS listener
+
+DTLS CERTIFICATES (default: a fresh EC P-256 CA and server certificate per start,
+valid 10 days; the server certificate names DNS:localhost, IP:127.0.0.1, IP:::1
+and the --bind address):
+    --ca-out FILE          write the CA certificate (PEM) clients must trust
+                           (e.g. IOTX_DTLS_CA_FILE=FILE for the client's Linux HAL)
+    --dtls-host NAME       another DNS name (or IP) in the generated server
+                           certificate (repeatable)
+    --cert FILE --key FILE serve this certificate (PEM, may be followed by its
+                           chain) and private key (PEM) instead
+    --chain FILE           more chain certificates (PEM) for --cert; with --cert,
+                           --ca-out writes the chain's top certificate if self-signed
+    --dtls-idle-timeout SECONDS
+                           close DTLS sessions idle this long (default 300)
 
 DEVICES:
     --device PK:DN:SECRET  register a device (repeatable)
@@ -301,6 +366,10 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
     };
     let mut no_plain = false;
     let mut no_psk = false;
+    let mut no_dtls = false;
+    let mut dtls_port: Option<u16> = None;
+    let mut other_ports: Vec<u16> = Vec::new();
+    let (mut cert, mut key, mut chain) = (None, None, None);
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -322,10 +391,28 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
                     .parse()
                     .map_err(|_| format!("--bind expects an IP address, got {v:?}"))?;
             }
-            "--plain-port" => cfg.plain_port = Some(parse_num(&flag, &value(&mut it)?)?),
-            "--psk-port" => cfg.psk_port = Some(parse_num(&flag, &value(&mut it)?)?),
+            "--plain-port" => {
+                let p = parse_num(&flag, &value(&mut it)?)?;
+                other_ports.push(p);
+                cfg.plain_port = Some(p);
+            }
+            "--psk-port" => {
+                let p = parse_num(&flag, &value(&mut it)?)?;
+                other_ports.push(p);
+                cfg.psk_port = Some(p);
+            }
+            "--dtls-port" => dtls_port = Some(parse_num(&flag, &value(&mut it)?)?),
             "--no-plain" => no_plain = true,
             "--no-psk" => no_psk = true,
+            "--no-dtls" => no_dtls = true,
+            "--ca-out" => cfg.dtls_ca_out = Some(PathBuf::from(value(&mut it)?)),
+            "--dtls-host" => cfg.dtls_hosts.push(value(&mut it)?),
+            "--cert" => cert = Some(PathBuf::from(value(&mut it)?)),
+            "--key" => key = Some(PathBuf::from(value(&mut it)?)),
+            "--chain" => chain = Some(PathBuf::from(value(&mut it)?)),
+            "--dtls-idle-timeout" => {
+                cfg.dtls_idle_timeout = Duration::from_secs(parse_num(&flag, &value(&mut it)?)?)
+            }
             "--device" => cfg.devices.push(Device::parse_triple(&value(&mut it)?)?),
             "--devices" => {
                 let v = value(&mut it)?;
@@ -383,8 +470,30 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
     if no_psk {
         cfg.psk_port = None;
     }
-    if cfg.plain_port.is_none() && cfg.psk_port.is_none() {
-        return Err("both listeners are disabled (--no-plain and --no-psk)".into());
+    // Scripts and tests that ask for ephemeral ports (to run side by side)
+    // get an ephemeral DTLS port too unless they name one.
+    let all_ephemeral = !other_ports.is_empty() && other_ports.iter().all(|p| *p == 0);
+    cfg.dtls_port = match (no_dtls, dtls_port) {
+        (true, _) => None,
+        (false, Some(p)) => Some(p),
+        (false, None) if all_ephemeral => Some(0),
+        (false, None) => Some(DEFAULT_DTLS_PORT),
+    };
+    match (cert, key) {
+        (Some(cert), Some(key)) => cfg.dtls_cert = Some(DtlsCertFiles { cert, key, chain }),
+        (None, None) if chain.is_some() => return Err("--chain needs --cert and --key".into()),
+        (None, None) => {}
+        _ => return Err("--cert and --key go together".into()),
+    }
+    if cfg.dtls_port.is_none()
+        && (cfg.dtls_ca_out.is_some() || cfg.dtls_cert.is_some() || !cfg.dtls_hosts.is_empty())
+    {
+        return Err(
+            "--ca-out, --cert and --dtls-host need the DTLS listener (not --no-dtls)".into(),
+        );
+    }
+    if cfg.plain_port.is_none() && cfg.psk_port.is_none() && cfg.dtls_port.is_none() {
+        return Err("every listener is disabled (--no-plain, --no-psk and --no-dtls)".into());
     }
     Ok(Command::Run(Box::new(cfg)))
 }
@@ -407,6 +516,51 @@ mod tests {
         assert_eq!(c.psk_port, Some(5682));
         assert_eq!(c.bind.to_string(), "127.0.0.1");
         assert_eq!(c.token_ttl, Duration::from_secs(86400));
+        assert_eq!(c.dtls_port, Some(5684));
+        assert_eq!(SimConfig::default().dtls_port, None);
+    }
+
+    #[test]
+    fn dtls_flags() {
+        assert_eq!(
+            run(&["--plain-port", "0", "--psk-port", "0"]).dtls_port,
+            Some(0)
+        );
+        assert_eq!(run(&["--plain-port", "0"]).dtls_port, Some(0));
+        assert_eq!(
+            run(&["--plain-port", "0", "--psk-port", "1"]).dtls_port,
+            Some(5684)
+        );
+        assert_eq!(
+            run(&["--plain-port", "0", "--psk-port", "0", "--dtls-port", "7"]).dtls_port,
+            Some(7)
+        );
+        assert_eq!(run(&["--no-dtls"]).dtls_port, None);
+        let c = run(&[
+            "--dtls-host",
+            "a.example",
+            "--dtls-host=10.0.0.1",
+            "--ca-out",
+            "/tmp/ca.pem",
+            "--cert",
+            "c.pem",
+            "--key",
+            "k.pem",
+            "--chain",
+            "ch.pem",
+        ]);
+        assert_eq!(c.dtls_hosts, ["a.example", "10.0.0.1"]);
+        assert_eq!(c.dtls_ca_out, Some(PathBuf::from("/tmp/ca.pem")));
+        let f = c.dtls_cert.unwrap();
+        assert_eq!(
+            (f.cert, f.key, f.chain),
+            ("c.pem".into(), "k.pem".into(), Some("ch.pem".into()))
+        );
+        let err = |a: &[&str]| parse_args(a.iter().map(|s| s.to_string())).unwrap_err();
+        err(&["--cert", "c.pem"]);
+        err(&["--chain", "c.pem"]);
+        err(&["--no-dtls", "--ca-out", "x"]);
+        err(&["--no-dtls", "--no-plain", "--no-psk"]);
     }
 
     #[test]

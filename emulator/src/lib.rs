@@ -1,7 +1,7 @@
 //! `iotx-coap-sim`: a local emulator of the IoT platform's CoAP device
-//! endpoint (plain CoAP and PSK "symmetric encryption"), with seeded fault
-//! injection. See `README.md` ("Local emulator") and `server` for the
-//! structure (and the seam where the DTLS listener plugs in).
+//! endpoint (plain CoAP, PSK "symmetric encryption" and DTLS 1.2), with
+//! seeded fault injection. See `README.md` ("Local emulator"), `server` for
+//! the structure and `dtls` for the DTLS transport.
 //!
 //! ```no_run
 //! use iotx_coap_sim::{start, SimConfig};
@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod dtls;
 pub mod faults;
 pub mod log;
 pub mod psk;
@@ -24,11 +25,11 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-pub use config::{Device, FaultRates, Faults, LogTarget, SimConfig};
+pub use config::{Device, DtlsCertFiles, FaultRates, Faults, LogTarget, SimConfig};
 pub use serde_json::Value;
 pub use stats::{DirStats, Stats};
 
-use server::{Listener, Platform, Security, UdpTransport};
+use server::{DatagramTransport, Listener, Platform, Security, UdpTransport};
 
 /// A running emulator. Dropping it (or [`SimHandle::stop`]) shuts it down.
 pub struct SimHandle {
@@ -37,11 +38,16 @@ pub struct SimHandle {
     threads: Vec<JoinHandle<()>>,
     plain: Option<SocketAddr>,
     psk: Option<SocketAddr>,
+    dtls: Option<SocketAddr>,
+    ca_pem: Option<String>,
     stopped: bool,
 }
 
 /// Starts the emulator's listeners on their own threads. Ports 0 (the API
-/// default) are ephemeral; read the bound addresses from the handle.
+/// default) are ephemeral; read the bound addresses from the handle. With
+/// the DTLS listener on, the certificates are generated (or loaded) and the
+/// CA written to `dtls_ca_out` before this returns (and before the
+/// `listening` line).
 pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
     let seed = cfg.seed.unwrap_or_else(|| {
         let t = std::time::SystemTime::now()
@@ -67,9 +73,39 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
             2u64,
         ));
     }
+    let dtls = match cfg.dtls_port {
+        Some(port) => {
+            let identity = match &cfg.dtls_cert {
+                Some(files) => dtls::Identity::load(files)?,
+                None => dtls::Identity::generate(cfg.bind, &cfg.dtls_hosts).map_err(|e| {
+                    io::Error::other(format!("cannot generate the DTLS certificates: {e}"))
+                })?,
+            };
+            let sock = std::net::UdpSocket::bind(SocketAddr::new(cfg.bind, port))?;
+            Some((identity, sock))
+        }
+        None => None,
+    };
+    if let Some(path) = &cfg.dtls_ca_out {
+        let pem = dtls.as_ref().and_then(|(id, _)| id.ca_pem.as_deref());
+        let Some(pem) = pem else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no CA certificate to write: the DTLS listener is off, or the \
+                 loaded chain does not end in a self-signed certificate",
+            ));
+        };
+        write_atomically(path, pem.as_bytes()).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+        })?;
+    }
     let log = log::EventLog::new(&cfg.log, cfg.human, cfg.capture_events)?;
     let print_listening = cfg.print_listening;
     let human = cfg.human;
+    let timeouts = dtls::DtlsTimeouts {
+        idle: cfg.dtls_idle_timeout,
+        handshake: cfg.dtls_handshake_timeout,
+    };
     let platform = Arc::new(Platform::new(cfg, log, seed));
     let stop = Arc::new(AtomicBool::new(false));
     let mut handle = SimHandle {
@@ -78,10 +114,20 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
         threads: Vec::new(),
         plain: None,
         psk: None,
+        dtls: None,
+        ca_pem: None,
         stopped: false,
     };
+    let dtls = match dtls {
+        Some((identity, sock)) => {
+            let t = dtls::DtlsTransport::new(sock, &identity, platform.clone(), timeouts)?;
+            handle.dtls = Some(t.local_addr()?);
+            handle.ca_pem = identity.ca_pem;
+            Some(t)
+        }
+        None => None,
+    };
     for (_, security, transport, _) in &transports {
-        use server::DatagramTransport;
         let addr = transport.local_addr()?;
         match security {
             Security::None => handle.plain = Some(addr),
@@ -99,14 +145,17 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
             eprintln!("{}", log::human_line(&v));
         }
     }
+    let listener_seed = |k: u64| {
+        seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(k << 8)
+    };
     for (name, security, transport, k) in transports {
         let listener = Listener::new(
             name,
             security,
             transport,
             platform.clone(),
-            seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                .wrapping_add(k << 8),
+            listener_seed(k),
         );
         let stop = stop.clone();
         handle.threads.push(
@@ -115,7 +164,36 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
                 .spawn(move || listener.run(&stop))?,
         );
     }
+    if let Some(transport) = dtls {
+        // DTLS below the transport, so no CoAP-layer security.
+        let listener = Listener::new(
+            "dtls",
+            Security::None,
+            transport,
+            platform.clone(),
+            listener_seed(3),
+        );
+        let stop = stop.clone();
+        handle.threads.push(
+            std::thread::Builder::new()
+                .name("sim-dtls".into())
+                .spawn(move || listener.run(&stop))?,
+        );
+    }
     Ok(handle)
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a
+/// reader never sees a partial file.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp{}", std::process::id()));
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        e
+    })
 }
 
 impl SimHandle {
@@ -132,6 +210,20 @@ impl SimHandle {
     }
     pub fn try_psk_addr(&self) -> Option<SocketAddr> {
         self.psk
+    }
+    /// Address of the DTLS (`coaps://`) listener. Panics if it is disabled.
+    pub fn dtls_addr(&self) -> SocketAddr {
+        self.dtls
+            .expect("the DTLS listener is disabled (SimConfig::dtls(true) starts it)")
+    }
+    pub fn try_dtls_addr(&self) -> Option<SocketAddr> {
+        self.dtls
+    }
+    /// PEM of the CA certificate DTLS clients must trust: the generated CA,
+    /// or with loaded certificates the chain's self-signed top (else `None`).
+    /// `None` when the DTLS listener is disabled.
+    pub fn ca_pem(&self) -> Option<String> {
+        self.ca_pem.clone()
     }
     /// Every event logged so far (needs `capture_events`, the API default).
     pub fn events(&self) -> Vec<Value> {
@@ -162,7 +254,7 @@ impl SimHandle {
             "event": "listening",
             "plain": a(self.plain),
             "psk": a(self.psk),
-            "dtls": null,
+            "dtls": a(self.dtls),
         })
     }
     /// Stops the listeners, logs a `stats` event, flushes the log and

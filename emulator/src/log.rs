@@ -231,10 +231,20 @@ pub fn human_line(v: &Value) -> String {
             v.get("mid").cloned().unwrap_or(Value::Null)
         ),
         "listening" => format!(
-            "[sim] listening plain={} psk={}",
+            "[sim] listening plain={} psk={} dtls={}",
             v.get("plain").cloned().unwrap_or(Value::Null),
-            v.get("psk").cloned().unwrap_or(Value::Null)
+            v.get("psk").cloned().unwrap_or(Value::Null),
+            v.get("dtls").cloned().unwrap_or(Value::Null)
         ),
+        "dtls_established" => format!(
+            "[sim] DTLS UP      {peer} {} {}",
+            s(v, "version"),
+            s(v, "cipher")
+        ),
+        "dtls_closed" => format!("[sim] DTLS CLOSED  {peer}: {}", s(v, "reason")),
+        "dtls_handshake_failed" => {
+            format!("[sim] DTLS FAILED  {peer}: handshake: {}", s(v, "reason"))
+        }
         "stats" => {
             let n = |k: &str| v.get(k).cloned().unwrap_or(Value::Null);
             format!(
