@@ -42,6 +42,9 @@ fn main() {
     // `rustc-link-arg` only reaches real link steps (tests, benches,
     // examples); archiving the staticlib/rlib ignores it.
     println!("cargo:rustc-link-arg={archive}");
+    // hal_dtls.c is OpenSSL-backed; these must follow the archive.
+    println!("cargo:rustc-link-arg=-lssl");
+    println!("cargo:rustc-link-arg=-lcrypto");
     println!("cargo:rustc-link-arg=-lpthread");
     println!("cargo:rustc-env=IOTX_HAL_TEST_ARCHIVE={archive}");
 }
