@@ -169,15 +169,12 @@ fn two_contexts_each_line_attributed() {
     );
 }
 
-#[test]
-fn threads_500_messages() {
+fn run_threads(psk: bool) {
     let dir = TempDir::new("threads");
     let exe = build_c(&dir, "threads");
     let sim = Sim::start(&["--device", &common::test_device()]);
-    let run = common::run_with_timeout(
-        Command::new(&exe).arg(sim.plain_url()),
-        Duration::from_secs(120),
-    );
+    let url = if psk { sim.psk_url() } else { sim.plain_url() };
+    let run = common::run_with_timeout(Command::new(&exe).arg(url), Duration::from_secs(120));
     assert!(
         !run.timed_out(),
         "threads did not finish in 120 s (deadlock?):\n{}",
@@ -201,8 +198,26 @@ fn threads_500_messages() {
         let p = format!(r#"{{"from":"{who}"}}"#);
         lines.iter().filter(|v| v["payload"] == p.as_str()).count()
     };
+    let listener = if psk { "psk" } else { "plain" };
+    assert!(
+        lines.iter().all(|v| v["listener"] == listener),
+        "uplinks on the wrong listener:\n{}",
+        sim.describe()
+    );
     assert_eq!(lines.len(), 500, "{}", sim.describe());
     assert_eq!(from("sender"), 400, "{}", sim.describe());
     assert_eq!(from("callback") + from("main"), 100, "{}", sim.describe());
     assert!(from("callback") > 0, "no send from inside a callback");
+}
+
+#[test]
+fn threads_500_messages() {
+    run_threads(false);
+}
+
+/// The same over PSK, where every send encrypts and every response is
+/// decrypted under the context's lock.
+#[test]
+fn threads_500_messages_psk() {
+    run_threads(true);
 }

@@ -121,7 +121,8 @@ impl Drop for TempDir {
 }
 
 /// Compiles C `sources` with the reference Linux HAL against the debug
-/// staticlib, as firmware would (strict warnings). Panics with gcc's output
+/// staticlib, as firmware would (strict warnings; OpenSSL when the HAL's
+/// DTLS layer uses it). Panics with gcc's output
 /// on failure. Call [`build_lib_and_sim`] first.
 pub fn compile_c(out: &Path, sources: &[&Path], extra: &[&str]) {
     let root = workspace_root();
@@ -131,6 +132,17 @@ pub fn compile_c(out: &Path, sources: &[&Path], extra: &[&str]) {
         .filter(|p| p.extension().is_some_and(|x| x == "c"))
         .collect();
     hal.sort();
+    // hal_dtls.c is either a stub or built on OpenSSL; link OpenSSL only for
+    // the latter (the same test as the top-level CMakeLists.txt).
+    let openssl = hal.iter().any(|p| {
+        fs::read_to_string(p).unwrap_or_default().lines().any(|l| {
+            l.trim_start()
+                .strip_prefix('#')
+                .map(|r| r.trim_start())
+                .and_then(|r| r.strip_prefix("include"))
+                .is_some_and(|r| r.trim_start().starts_with("<openssl/"))
+        })
+    });
     let output = Command::new("gcc")
         .args([
             "-Wall",
@@ -146,6 +158,11 @@ pub fn compile_c(out: &Path, sources: &[&Path], extra: &[&str]) {
         .args(sources)
         .args(&hal)
         .arg(staticlib_path())
+        .args(if openssl {
+            &["-lssl", "-lcrypto"][..]
+        } else {
+            &[]
+        })
         .args(["-lpthread", "-ldl", "-lm", "-o"])
         .arg(out)
         .current_dir(&root)
@@ -253,6 +270,8 @@ pub struct Sim {
     pub plain: Option<String>,
     /// `127.0.0.1:Q` of the PSK listener (None when disabled).
     pub psk: Option<String>,
+    /// Address of the DTLS listener, when the emulator has one.
+    pub dtls: Option<String>,
     log: PathBuf,
     stderr: PathBuf,
     _dir: TempDir,
@@ -311,6 +330,7 @@ impl Sim {
         Sim {
             plain: addr("plain"),
             psk: addr("psk"),
+            dtls: addr("dtls"),
             child,
             log,
             stderr,
