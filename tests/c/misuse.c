@@ -277,6 +277,20 @@ int main(int argc, char **argv)
     check_rc(IOT_CoAP_SendMessage(ctx, long_path, &msg), IOTX_SUCCESS,
              "SendMessage(path of exactly IOTX_URI_MAX_LEN chars) -> SUCCESS");
 
+    {
+        /* The spec does not name a code for these, only that they cannot be
+         * sent (no topic; PROTOCOL.md: query strings are not supported). */
+        static char empty[] = "";
+        static char slash[] = "/";
+        static char query[] = TEST_PATH "?a=b";
+
+        fill_valid(&msg, payload, (unsigned short)strlen(TEST_PAYLOAD), &resp);
+        check(IOT_CoAP_SendMessage(ctx, empty, &msg) < 0, "SendMessage(path \"\") is refused");
+        check(IOT_CoAP_SendMessage(ctx, slash, &msg) < 0, "SendMessage(path \"/\") is refused");
+        check(IOT_CoAP_SendMessage(ctx, query, &msg) < 0,
+              "SendMessage(path with ?query) is refused");
+    }
+
     check_rc(IOT_CoAP_Yield(NULL), IOTX_ERR_INVALID_PARAM, "Yield(NULL) -> INVALID_PARAM");
 
     check_rc(IOT_CoAP_GetMessagePayload(NULL, &pp, &len), IOTX_ERR_INVALID_PARAM,
