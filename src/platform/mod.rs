@@ -9,6 +9,8 @@
 
 use crate::core::url::Endpoint;
 
+#[cfg(all(feature = "firmware", not(feature = "std")))]
+mod firmware;
 #[cfg(feature = "capi")]
 pub mod hal;
 #[cfg(feature = "std")]
