@@ -124,8 +124,9 @@ pub struct SimConfig {
     pub plain_port: Option<u16>,
     /// PSK ("symmetric encryption") listener port (`Some(0)` = ephemeral; `None` = disabled).
     pub psk_port: Option<u16>,
-    /// DTLS 1.2 (`coaps://`) listener port (`Some(0)` = ephemeral; `None` =
-    /// disabled, the API default; see [`SimConfig::dtls`]).
+    /// DTLS 1.2 (`coaps://`) listener port (`Some(0)` = ephemeral, the API
+    /// default: generating the certificates takes about a millisecond;
+    /// `None` = disabled; see [`SimConfig::dtls`]).
     pub dtls_port: Option<u16>,
     /// Extra subject alternative names of the generated server certificate
     /// (DNS names; IP literals become IP SANs). It always has DNS:localhost,
@@ -174,7 +175,7 @@ impl Default for SimConfig {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             plain_port: Some(0),
             psk_port: Some(0),
-            dtls_port: None,
+            dtls_port: Some(0),
             dtls_hosts: Vec::new(),
             dtls_cert: None,
             dtls_ca_out: None,
@@ -517,7 +518,7 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1");
         assert_eq!(c.token_ttl, Duration::from_secs(86400));
         assert_eq!(c.dtls_port, Some(5684));
-        assert_eq!(SimConfig::default().dtls_port, None);
+        assert_eq!(SimConfig::default().dtls_port, Some(0));
     }
 
     #[test]

@@ -19,6 +19,10 @@
 //!   that has a session means the client restarted: the old session is
 //!   dropped and a new one started (retransmitted ClientHellos, and the one
 //!   answering the HelloVerifyRequest, keep the random and go to the session);
+//! - a new session from an address whose earlier session ended less than
+//!   EXCHANGE_LIFETIME ago makes the listener forget that address's
+//!   deduplication entries and pending separate responses (a restarted
+//!   client reusing message ids is not answered from the old cache);
 //! - end on the peer's close_notify (answered with ours), on a fatal error,
 //!   after `idle_timeout` without traffic, or when a handshake takes longer
 //!   than `handshake_timeout`; on shutdown live sessions get a close_notify.
@@ -353,6 +357,10 @@ pub struct DtlsTransport {
     next_sweep: Instant,
     rbuf: Vec<u8>,
     full_logged: bool,
+    /// Peers whose session ended within EXCHANGE_LIFETIME (the listener may
+    /// still hold their exchanges), and when.
+    ended: HashMap<SocketAddr, Instant>,
+    reset: Vec<SocketAddr>,
 }
 
 /// If `d` starts with an epoch-0 DTLS record holding the first fragment of
@@ -412,6 +420,8 @@ impl DtlsTransport {
             next_sweep: Instant::now() + SWEEP,
             rbuf: vec![0u8; 65_536],
             full_logged: false,
+            ended: HashMap::new(),
+            reset: Vec::new(),
         })
     }
 
@@ -428,6 +438,7 @@ impl DtlsTransport {
 
     fn end(&mut self, peer: SocketAddr, reason: &str, close_notify: bool) {
         if let Some(mut s) = self.sessions.remove(&peer) {
+            self.ended.insert(peer, Instant::now());
             if close_notify && s.established {
                 let _ = s.stream.shutdown();
             }
@@ -489,6 +500,9 @@ impl DtlsTransport {
                 }
             };
             let now = Instant::now();
+            if self.ended.remove(&peer).is_some() {
+                self.reset.push(peer);
+            }
             self.sessions.insert(
                 peer,
                 Session {
@@ -559,6 +573,8 @@ impl DtlsTransport {
             return;
         }
         self.next_sweep = now + SWEEP;
+        self.ended
+            .retain(|_, t| now.duration_since(*t) < crate::server::EXCHANGE_LIFETIME);
         let mut handshaking = Vec::new();
         let mut expired = Vec::new();
         for (peer, s) in &self.sessions {
@@ -644,6 +660,10 @@ impl DatagramTransport for DtlsTransport {
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.sock.local_addr()
+    }
+
+    fn take_reset_peers(&mut self) -> Vec<SocketAddr> {
+        std::mem::take(&mut self.reset)
     }
 }
 

@@ -68,6 +68,14 @@ pub trait DatagramTransport: Send {
     ) -> io::Result<Option<(usize, SocketAddr)>>;
     fn send(&mut self, datagram: &[u8], peer: SocketAddr) -> io::Result<()>;
     fn local_addr(&self) -> io::Result<SocketAddr>;
+    /// Peers whose earlier exchanges must be forgotten because a new
+    /// session started from their address (DTLS: a client restarted on the
+    /// same port); the listener drops their deduplication entries and
+    /// pending separate responses before handling the new session's
+    /// messages. Plain UDP has no sessions and reports none.
+    fn take_reset_peers(&mut self) -> Vec<SocketAddr> {
+        Vec::new()
+    }
 }
 
 /// Plain UDP.
@@ -798,7 +806,11 @@ impl<T: DatagramTransport> Listener<T> {
             for p in self.pending.values() {
                 wait = wait.min(p.next_at.saturating_duration_since(now));
             }
-            match self.transport.recv(&mut buf, wait) {
+            let got = self.transport.recv(&mut buf, wait);
+            for peer in self.transport.take_reset_peers() {
+                self.forget_peer(peer);
+            }
+            match got {
                 Ok(Some((n, peer))) => {
                     let bytes = buf[..n].to_vec();
                     Counters::inc(&self.platform.counters.received);
@@ -815,6 +827,13 @@ impl<T: DatagramTransport> Listener<T> {
             }
             self.fire_timers();
         }
+    }
+
+    /// Forgets a peer's exchanges (its new session starts afresh).
+    fn forget_peer(&mut self, peer: SocketAddr) {
+        self.dedup.retain(|(p, _), _| *p != peer);
+        self.dedup_order.retain(|(_, (p, _))| *p != peer);
+        self.pending.retain(|_, p| p.peer != peer);
     }
 
     fn counters(&self) -> &Counters {

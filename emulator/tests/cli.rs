@@ -82,6 +82,14 @@ fn help_documents_every_flag() {
         "--quiet",
         "--seq-offset",
         "--psk-random",
+        "--dtls-port",
+        "--no-dtls",
+        "--ca-out",
+        "--cert ",
+        "--key ",
+        "--chain",
+        "--dtls-host",
+        "--dtls-idle-timeout",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
