@@ -42,8 +42,11 @@ fn client(
     Client::connect(StdPlatform::new(), ep, cfg, 100).expect("connect")
 }
 
+/// An uplink's id and its response (code, payload), or None for SEND_FAILED.
+type Outcome = (u32, Option<(u8, Vec<u8>)>);
+
 /// Polls until `n` uplinks have an outcome (or 60 s pass).
-fn outcomes(c: &Client<StdPlatform, u32>, n: usize) -> Vec<(u32, Option<(u8, Vec<u8>)>)> {
+fn outcomes(c: &Client<StdPlatform, u32>, n: usize) -> Vec<Outcome> {
     let mut out = Vec::new();
     let start = Instant::now();
     while out.len() < n && start.elapsed() < Duration::from_secs(60) {
