@@ -9,12 +9,13 @@
 //! the RST answers. It hands every request to [`Platform::handle`], which
 //! implements `/auth` and `/topic/...` and knows nothing about sockets.
 //!
-//! Today there are two listeners over [`UdpTransport`]: `plain`
-//! (`Security::None`) and `psk` (`Security::Psk`, payload/seq AES). The DTLS
-//! listener (port 5684) is added by writing a `DtlsTransport` that
-//! implements [`DatagramTransport`] over the DTLS record layer (one session
-//! per peer) and starting a `Listener` with `Security::None` and the name
-//! `"dtls"`: the `/auth` and `/topic` handling is shared unchanged.
+//! There are two listeners over [`UdpTransport`]: `plain`
+//! (`Security::None`) and `psk` (`Security::Psk`, payload/seq AES), and the
+//! DTLS listener (port 5684): a `Listener` named `"dtls"` with
+//! `Security::None` over [`crate::dtls::DtlsTransport`], which implements
+//! [`DatagramTransport`] over the DTLS record layer (one session per peer)
+//! and hands up decrypted CoAP messages: the `/auth` and `/topic` handling
+//! is shared unchanged.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
@@ -58,7 +59,7 @@ pub enum Security {
     Psk,
 }
 
-/// A datagram transport a listener runs over (UDP today, DTLS later).
+/// A datagram transport a listener runs over (UDP, or DTLS sessions).
 pub trait DatagramTransport: Send {
     /// Receives one datagram, waiting at most `timeout`; `Ok(None)` on timeout.
     fn recv(

@@ -647,3 +647,21 @@ fn api_default_and_disabled() {
     assert_eq!(off.ca_pem(), None);
     assert!(off.listening_event()["dtls"].is_null());
 }
+
+#[test]
+fn shutdown_sends_close_notify() {
+    let s = dtls_sim(SimConfig::default());
+    let mut c = DtlsClient::connect(&s);
+    c.token();
+    s.stop();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut buf = [0u8; 512];
+    loop {
+        match c.stream.ssl_read(&mut buf) {
+            Err(e) if e.code() == openssl::ssl::ErrorCode::ZERO_RETURN => break,
+            Err(e) if e.code() == openssl::ssl::ErrorCode::WANT_READ => {}
+            other => panic!("expected close_notify, got {other:?}"),
+        }
+        assert!(Instant::now() < deadline, "no close_notify on shutdown");
+    }
+}
