@@ -277,8 +277,8 @@ LISTENERS:
     --psk-port N           PSK \"symmetric encryption\" port (default 5682; 0 = ephemeral)
     --no-plain             do not start the plain listener
     --no-psk               do not start the PSK listener
-    --dtls-port N          DTLS 1.2 (coaps://) port (default 5684, but 0 when
-                           --plain-port and --psk-port are given and all 0; 0 = ephemeral)
+    --dtls-port N          DTLS 1.2 (coaps://) port (default 5684; 0 = ephemeral,
+                           also the default when each --plain-port/--psk-port given is 0)
     --no-dtls              do not start the DTLS listener
 
 DTLS CERTIFICATES (default: a fresh EC P-256 CA and server certificate per start,
