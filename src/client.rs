@@ -11,7 +11,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::{Cell, UnsafeCell};
 
-use crate::core::session::{Config, Event, SendError, Session, MAX_PDU};
+use crate::core::session::{code_text, Config, Event, SendError, Session, MAX_PDU};
 use crate::core::url::Endpoint;
 use crate::platform::{ConnectError, LogLevel, Platform, RawLock, Transport, TransportError};
 
@@ -265,7 +265,24 @@ impl<P: Platform, U: Send> Client<P, U> {
                 Ok(())
             }
             Some(Err(e)) => {
-                self.log(LogLevel::Error, &["authentication failed"]);
+                let mut buf = [0; 4];
+                match e {
+                    AuthError::Rejected(Some(code)) => self.log(
+                        LogLevel::Error,
+                        &[
+                            "authentication failed: the platform answered ",
+                            code_text(code, &mut buf),
+                        ],
+                    ),
+                    AuthError::Rejected(None) => self.log(
+                        LogLevel::Error,
+                        &["authentication failed: no usable answer from the platform"],
+                    ),
+                    AuthError::Connect(_) => self.log(
+                        LogLevel::Error,
+                        &["authentication failed: no session with the platform"],
+                    ),
+                }
                 Err(e)
             }
             None => unreachable!(),

@@ -169,6 +169,8 @@ struct Uplink<U> {
     confirmable: bool,
     /// Already re-sent once after a 4.01: a second 4.01 is delivered.
     reauthed: bool,
+    /// Which authentication's token it was encoded with.
+    auth_gen: u32,
 }
 
 struct Exchange<U> {
@@ -210,6 +212,8 @@ pub struct Session<U> {
     seen: [Option<u16>; SEEN_RING],
     seen_pos: usize,
     stats: Stats,
+    /// Counts successful authentications.
+    auth_gen: u32,
 }
 
 impl<U> Session<U> {
@@ -229,6 +233,7 @@ impl<U> Session<U> {
             seen: [None; SEEN_RING],
             seen_pos: 0,
             stats: Stats::default(),
+            auth_gen: 0,
         }
     }
 
@@ -329,6 +334,7 @@ impl<U> Session<U> {
             format,
             confirmable,
             reauthed: false,
+            auth_gen: self.auth_gen,
         };
         if let Auth::InProgress { reauth: true } = self.auth {
             // Size check now, so the caller hears about it synchronously.
@@ -665,6 +671,24 @@ impl<U> Session<U> {
                 Kind::Uplink(u) => u.reauthed,
                 Kind::Auth => true,
             };
+            let stale = match &self.exchanges[i].kind {
+                Kind::Uplink(u) => u.auth_gen != self.auth_gen,
+                Kind::Auth => false,
+            };
+            if !reauthed && stale && matches!(self.auth, Auth::Done(_)) {
+                // Sent with a token that a re-authentication has already
+                // replaced: just send it again with the new one.
+                if let Kind::Uplink(mut up) = self.exchanges.swap_remove(i).kind {
+                    up.reauthed = true;
+                    up.auth_gen = self.auth_gen;
+                    let (mid, token) = (self.alloc_mid(), self.alloc_token());
+                    match self.encode_uplink(&up, mid, &token) {
+                        Ok(d) => self.launch(now, Kind::Uplink(up), mid, token, d),
+                        Err(_) => self.events.push_back(Event::SendFailed { user: up.user }),
+                    }
+                }
+                return true;
+            }
             if !reauthed {
                 // Token expired or revoked: hold the message, get a new
                 // token, send it again (once).
@@ -728,6 +752,7 @@ impl<U> Session<U> {
             key,
             next_seq,
         });
+        self.auth_gen = self.auth_gen.wrapping_add(1);
         self.events.push_back(Event::Authenticated);
         // Send what waited for the new token, with fresh ids.
         let mut i = 0;
@@ -737,7 +762,10 @@ impl<U> Session<U> {
                 continue;
             }
             let e = self.exchanges.swap_remove(i);
-            let Kind::Uplink(up) = e.kind else { continue };
+            let Kind::Uplink(mut up) = e.kind else {
+                continue;
+            };
+            up.auth_gen = self.auth_gen;
             let (mid, token) = (self.alloc_mid(), self.alloc_token());
             match self.encode_uplink(&up, mid, &token) {
                 Ok(d) => self.launch(now, Kind::Uplink(up), mid, token, d),
@@ -769,6 +797,18 @@ fn request(ty: MessageType, mid: u16, token: &[u8; 8]) -> Packet {
     p.header.message_id = mid;
     p.set_token(token.to_vec());
     p
+}
+
+/// A CoAP code as RFC 7252 writes it ("4.01"), without `core::fmt`.
+pub fn code_text(code: u8, buf: &mut [u8; 4]) -> &str {
+    let detail = code & 0x1f;
+    *buf = [
+        b'0' + (code >> 5),
+        b'.',
+        b'0' + detail / 10,
+        b'0' + detail % 10,
+    ];
+    core::str::from_utf8(buf).unwrap_or("?")
 }
 
 /// Path rules of the C ABI: at most [`URI_MAX_LEN`] bytes, at least one
@@ -1129,6 +1169,56 @@ mod tests {
     }
 
     #[test]
+    fn late_unauthorized_for_an_old_token_resends_without_reauth() {
+        let mut s = authed(Security::Plain, br#"{"token":"old"}"#);
+        s.send(0, "/topic/a", b"A", FORMAT_JSON, true, 1).unwrap();
+        let a = s.poll_transmit().unwrap();
+        s.send(0, "/topic/b", b"B", FORMAT_JSON, true, 2).unwrap();
+        let b = s.poll_transmit().unwrap();
+        s.handle_datagram(
+            1,
+            &reply(
+                &a,
+                MessageType::Acknowledgement,
+                ResponseType::Unauthorized,
+                b"",
+            ),
+        );
+        let auth = s.poll_transmit().unwrap();
+        s.handle_datagram(
+            2,
+            &reply(
+                &auth,
+                MessageType::Acknowledgement,
+                ResponseType::Content,
+                br#"{"token":"new"}"#,
+            ),
+        );
+        assert_eq!(s.poll_event(), Some(Event::Authenticated));
+        let _a_again = s.poll_transmit().unwrap();
+        // B's 4.01 (for the old token) arrives after the new token.
+        s.handle_datagram(
+            3,
+            &reply(
+                &b,
+                MessageType::Acknowledgement,
+                ResponseType::Unauthorized,
+                b"",
+            ),
+        );
+        let b_again = Packet::from_bytes(&s.poll_transmit().unwrap()).unwrap();
+        assert_eq!(
+            b_again
+                .get_first_option(CoapOption::Unknown(OPTION_TOKEN))
+                .unwrap(),
+            b"new"
+        );
+        assert_eq!(b_again.payload, b"B");
+        assert_eq!(s.stats().reauths, 1);
+        assert!(s.poll_transmit().is_none());
+    }
+
+    #[test]
     fn second_unauthorized_is_delivered() {
         let mut s = authed(Security::Plain, br#"{"token":"old"}"#);
         s.send(0, "/topic/a", b"x", FORMAT_JSON, true, 5).unwrap();
@@ -1251,6 +1341,15 @@ mod tests {
             "{st:?}"
         );
         assert_eq!(s.in_flight(), 1, "the real exchange is untouched");
+    }
+
+    #[test]
+    fn code_texts() {
+        let mut b = [0; 4];
+        assert_eq!(code_text(0x45, &mut b), "2.05");
+        assert_eq!(code_text(0x81, &mut b), "4.01");
+        assert_eq!(code_text(0x8f, &mut b), "4.15");
+        assert_eq!(code_text(0xa0, &mut b), "5.00");
     }
 
     #[test]

@@ -3,14 +3,16 @@
 #
 #   example_e2e.sh EXAMPLE_BIN SIM_BIN MODE [valgrind]
 #
-# MODE is plain (coap://) or psk (coap-psk://). Starts the emulator on free
+# MODE is plain (coap://), psk (coap-psk://) or dtls (coaps://; the sample
+# trusts the emulator's generated CA through the reference HAL's
+# IOTX_DTLS_CA_FILE, its code unchanged). Starts the emulator on free
 # ports, runs the sample for 3 uplinks, and checks both sides: the sample saw
 # three 2.05 answers, and the emulator accepted the auth and three uplinks
 # carrying the sample's payload on the expected listener.
 set -euo pipefail
 
 if [[ $# -lt 3 || $# -gt 4 ]]; then
-    echo "usage: $0 EXAMPLE_BIN SIM_BIN plain|psk [valgrind]" >&2
+    echo "usage: $0 EXAMPLE_BIN SIM_BIN plain|psk|dtls [valgrind]" >&2
     exit 2
 fi
 example=$1
@@ -21,7 +23,8 @@ tool=${4:-}
 case "$mode" in
     plain) scheme=coap ;;
     psk) scheme=coap-psk ;;
-    *) echo "example_e2e: MODE must be plain or psk, not '$mode'" >&2; exit 2 ;;
+    dtls) scheme=coaps ;;
+    *) echo "example_e2e: MODE must be plain, psk or dtls, not '$mode'" >&2; exit 2 ;;
 esac
 if [[ -n "$tool" && "$tool" != valgrind ]]; then
     echo "example_e2e: 4th argument must be 'valgrind'" >&2
@@ -67,7 +70,8 @@ fail() {
     exit 1
 }
 
-"$sim" --plain-port 0 --psk-port 0 --device "$PK:$DN:$DS" --log "$log" --quiet \
+"$sim" --plain-port 0 --psk-port 0 --dtls-port 0 --ca-out "$work/ca.pem" \
+    --device "$PK:$DN:$DS" --log "$log" --quiet \
     >"$work/sim.out" 2>"$work/sim.err" &
 sim_pid=$!
 
@@ -94,6 +98,9 @@ if [[ "$tool" == valgrind ]]; then
     cmd=(timeout 180 valgrind --error-exitcode=99 --leak-check=full
          --errors-for-leak-kinds=definite "$example" -u "$url" -p "$PK" -d "$DN" -k "$DS"
          -n "$COUNT" -w 100)
+fi
+if [[ "$mode" == dtls ]]; then
+    export IOTX_DTLS_CA_FILE=$work/ca.pem
 fi
 echo "example_e2e: ${cmd[*]}" >&2
 status=0

@@ -1,0 +1,108 @@
+//! coaps:// end to end: the unchanged C sample over the reference HAL's
+//! OpenSSL DTLS against the emulator's DTLS listener and libcoap's
+//! coap-server, plus the HAL's own contract tests.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use common::TempDir;
+
+fn example(dir: &TempDir) -> PathBuf {
+    common::build_lib_and_sim();
+    let exe = dir.join("coap-example");
+    let src = common::workspace_root().join("examples-c/coap-example.c");
+    common::compile_c(&exe, &[src.as_path()], &[]);
+    exe
+}
+
+fn script(path: &str, args: &[&std::ffi::OsStr], timeout: Duration) -> common::Run {
+    let mut cmd = Command::new("bash");
+    cmd.arg(common::workspace_root().join(path)).args(args);
+    common::run_with_timeout(&mut cmd, timeout)
+}
+
+#[test]
+fn example_over_coaps() {
+    let dir = TempDir::new("dtls-example");
+    let exe = example(&dir);
+    let sim = common::sim_path();
+    let run = script(
+        "tests/e2e/example_e2e.sh",
+        &[exe.as_os_str(), sim.as_os_str(), "dtls".as_ref()],
+        Duration::from_secs(120),
+    );
+    assert!(
+        run.success() && run.stdout.contains("PASS example_e2e dtls"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn example_over_coaps_under_valgrind() {
+    let dir = TempDir::new("dtls-example-vg");
+    let exe = example(&dir);
+    let sim = common::sim_path();
+    let run = script(
+        "tests/e2e/example_e2e.sh",
+        &[
+            exe.as_os_str(),
+            sim.as_os_str(),
+            "dtls".as_ref(),
+            "valgrind".as_ref(),
+        ],
+        Duration::from_secs(300),
+    );
+    assert!(
+        run.success() && run.stdout.contains("PASS example_e2e dtls (valgrind)"),
+        "{}",
+        run.describe()
+    );
+}
+
+/// Wrong CA, nothing listening, emulator restarts (with and without a
+/// pause), libcoap's DTLS server.
+#[test]
+fn failures_and_recovery() {
+    let dir = TempDir::new("dtls-e2e");
+    let exe = example(&dir);
+    let sim = common::sim_path();
+    let run = script(
+        "tests/e2e/dtls_e2e.sh",
+        &[exe.as_os_str(), sim.as_os_str()],
+        Duration::from_secs(400),
+    );
+    assert!(
+        run.success() && run.stdout.contains("dtls_e2e: all passed"),
+        "{}",
+        run.describe()
+    );
+    for case in [
+        "wrong CA",
+        "no emulator",
+        "restart-after-pause",
+        "restart-instant",
+        "libcoap coap-server",
+    ] {
+        assert!(
+            run.stdout.contains(&format!("PASS dtls_e2e: {case}")),
+            "{case}: {}",
+            run.describe()
+        );
+    }
+}
+
+/// The reference HAL_DTLSSession_* against libcoap's coap-server-openssl:
+/// certificates, host names, timeouts, the CA override, valgrind.
+#[test]
+fn reference_hal_contract() {
+    let run = script("tests/c/dtls_hal_test.sh", &[], Duration::from_secs(300));
+    assert!(
+        run.status.and_then(|s| s.code()) != Some(77),
+        "dtls_hal_test skipped: openssl or coap-server-openssl missing (scripts/install-deps.sh)"
+    );
+    assert!(run.success(), "{}", run.describe());
+}
