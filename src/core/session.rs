@@ -866,19 +866,26 @@ mod tests {
         p.to_bytes().unwrap()
     }
 
+    fn answer(s: &mut Session<u32>, now: u64, req: &[u8], code: ResponseType, payload: &[u8]) {
+        s.handle_datagram(
+            now,
+            &reply(req, MessageType::Acknowledgement, code, payload),
+        );
+    }
+
+    /// Answers `req` with 4.01, then the re-auth that follows with `token_json`.
+    fn expire_and_renew(s: &mut Session<u32>, req: &[u8], token_json: &[u8]) {
+        answer(s, 1, req, ResponseType::Unauthorized, b"");
+        let auth = s.poll_transmit().unwrap();
+        answer(s, 2, &auth, ResponseType::Content, token_json);
+        assert_eq!(s.poll_event(), Some(Event::Authenticated));
+    }
+
     fn authed(sec: Security, token_json: &[u8]) -> Session<u32> {
         let mut s = Session::new(cfg(sec));
         s.start_auth(0);
         let req = s.poll_transmit().unwrap();
-        s.handle_datagram(
-            10,
-            &reply(
-                &req,
-                MessageType::Acknowledgement,
-                ResponseType::Content,
-                token_json,
-            ),
-        );
+        answer(&mut s, 10, &req, ResponseType::Content, token_json);
         assert_eq!(s.poll_event(), Some(Event::Authenticated));
         s
     }
@@ -1005,26 +1012,10 @@ mod tests {
         );
         // Encrypted response payload is decrypted; garbage is refused and counted.
         let key = PskKey::derive(b"s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB", b"ad2b3a5eb51d64f7");
-        s.handle_datagram(
-            30,
-            &reply(
-                &d,
-                MessageType::Acknowledgement,
-                ResponseType::Content,
-                &[7u8; 16],
-            ),
-        );
+        answer(&mut s, 30, &d, ResponseType::Content, &[7u8; 16]);
         assert_eq!(s.stats().rx_decrypt_failed, 1);
         assert_eq!(s.poll_event(), None);
-        s.handle_datagram(
-            31,
-            &reply(
-                &d,
-                MessageType::Acknowledgement,
-                ResponseType::Content,
-                &key.encrypt(b"ok"),
-            ),
-        );
+        answer(&mut s, 31, &d, ResponseType::Content, &key.encrypt(b"ok"));
         assert_eq!(
             s.poll_event(),
             Some(Event::Response {
@@ -1121,15 +1112,7 @@ mod tests {
         s.send(0, "/topic/a", b"keep", FORMAT_JSON, true, 5)
             .unwrap();
         let d = s.poll_transmit().unwrap();
-        s.handle_datagram(
-            1,
-            &reply(
-                &d,
-                MessageType::Acknowledgement,
-                ResponseType::Unauthorized,
-                b"",
-            ),
-        );
+        answer(&mut s, 1, &d, ResponseType::Unauthorized, b"");
         assert!(s.is_authed());
         let auth = s.poll_transmit().unwrap();
         assert_eq!(
@@ -1143,14 +1126,12 @@ mod tests {
         s.send(2, "/topic/b", b"later", FORMAT_JSON, true, 6)
             .unwrap();
         assert!(s.poll_transmit().is_none());
-        s.handle_datagram(
+        answer(
+            &mut s,
             3,
-            &reply(
-                &auth,
-                MessageType::Acknowledgement,
-                ResponseType::Content,
-                br#"{"token":"new"}"#,
-            ),
+            &auth,
+            ResponseType::Content,
+            br#"{"token":"new"}"#,
         );
         assert_eq!(s.poll_event(), Some(Event::Authenticated));
         let mut bodies = Vec::new();
@@ -1175,37 +1156,10 @@ mod tests {
         let a = s.poll_transmit().unwrap();
         s.send(0, "/topic/b", b"B", FORMAT_JSON, true, 2).unwrap();
         let b = s.poll_transmit().unwrap();
-        s.handle_datagram(
-            1,
-            &reply(
-                &a,
-                MessageType::Acknowledgement,
-                ResponseType::Unauthorized,
-                b"",
-            ),
-        );
-        let auth = s.poll_transmit().unwrap();
-        s.handle_datagram(
-            2,
-            &reply(
-                &auth,
-                MessageType::Acknowledgement,
-                ResponseType::Content,
-                br#"{"token":"new"}"#,
-            ),
-        );
-        assert_eq!(s.poll_event(), Some(Event::Authenticated));
+        expire_and_renew(&mut s, &a, br#"{"token":"new"}"#);
         let _a_again = s.poll_transmit().unwrap();
         // B's 4.01 (for the old token) arrives after the new token.
-        s.handle_datagram(
-            3,
-            &reply(
-                &b,
-                MessageType::Acknowledgement,
-                ResponseType::Unauthorized,
-                b"",
-            ),
-        );
+        answer(&mut s, 3, &b, ResponseType::Unauthorized, b"");
         let b_again = Packet::from_bytes(&s.poll_transmit().unwrap()).unwrap();
         assert_eq!(
             b_again
@@ -1223,36 +1177,9 @@ mod tests {
         let mut s = authed(Security::Plain, br#"{"token":"old"}"#);
         s.send(0, "/topic/a", b"x", FORMAT_JSON, true, 5).unwrap();
         let d = s.poll_transmit().unwrap();
-        s.handle_datagram(
-            1,
-            &reply(
-                &d,
-                MessageType::Acknowledgement,
-                ResponseType::Unauthorized,
-                b"",
-            ),
-        );
-        let auth = s.poll_transmit().unwrap();
-        s.handle_datagram(
-            2,
-            &reply(
-                &auth,
-                MessageType::Acknowledgement,
-                ResponseType::Content,
-                br#"{"token":"new"}"#,
-            ),
-        );
-        assert_eq!(s.poll_event(), Some(Event::Authenticated));
+        expire_and_renew(&mut s, &d, br#"{"token":"new"}"#);
         let d = s.poll_transmit().unwrap();
-        s.handle_datagram(
-            3,
-            &reply(
-                &d,
-                MessageType::Acknowledgement,
-                ResponseType::Unauthorized,
-                b"",
-            ),
-        );
+        answer(&mut s, 3, &d, ResponseType::Unauthorized, b"");
         assert_eq!(
             s.poll_event(),
             Some(Event::Response {
@@ -1268,25 +1195,9 @@ mod tests {
         let mut s = authed(Security::Plain, br#"{"token":"old"}"#);
         s.send(0, "/topic/a", b"x", FORMAT_JSON, true, 5).unwrap();
         let d = s.poll_transmit().unwrap();
-        s.handle_datagram(
-            1,
-            &reply(
-                &d,
-                MessageType::Acknowledgement,
-                ResponseType::Unauthorized,
-                b"",
-            ),
-        );
+        answer(&mut s, 1, &d, ResponseType::Unauthorized, b"");
         let auth = s.poll_transmit().unwrap();
-        s.handle_datagram(
-            2,
-            &reply(
-                &auth,
-                MessageType::Acknowledgement,
-                ResponseType::Forbidden,
-                b"",
-            ),
-        );
+        answer(&mut s, 2, &auth, ResponseType::Forbidden, b"");
         assert_eq!(s.poll_event(), Some(Event::AuthFailed { code: Some(0x83) }));
         assert_eq!(s.poll_event(), Some(Event::SendFailed { user: 5 }));
         assert!(!s.is_authed());
