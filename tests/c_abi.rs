@@ -1,0 +1,43 @@
+//! The public C types against ABI.md's figures (sizes, offsets, enum
+//! values: static assertions in tests/c/abi_layout.c), compiled as C11 and
+//! as C++11, and the headers compiled on their own.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::TempDir;
+
+fn compile_and_run(compiler: &str, std: &str, lang: &[&str], dir: &TempDir, name: &str) {
+    let root = common::workspace_root();
+    let exe = dir.join(name);
+    let mut cc = Command::new(compiler);
+    cc.args(lang)
+        .arg(format!("-std={std}"))
+        .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-I"])
+        .arg(root.join("include"))
+        .arg(root.join("tests/c/abi_layout.c"))
+        .arg("-o")
+        .arg(&exe);
+    let build = common::run_with_timeout(&mut cc, Duration::from_secs(120));
+    assert!(build.success(), "{compiler} {std}: {}", build.describe());
+    let run = common::run_with_timeout(&mut Command::new(&exe), Duration::from_secs(30));
+    assert!(
+        run.success() && run.stdout.contains("abi_layout OK"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn layouts_match_the_vendor_abi_in_c() {
+    let dir = TempDir::new("abi-c");
+    compile_and_run("gcc", "c11", &[], &dir, "abi_c");
+}
+
+#[test]
+fn layouts_match_the_vendor_abi_in_cpp() {
+    let dir = TempDir::new("abi-cpp");
+    compile_and_run("g++", "c++11", &["-x", "c++"], &dir, "abi_cpp");
+}
