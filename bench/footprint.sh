@@ -19,7 +19,7 @@ if ((${#pkgs[@]})); then
 fi
 
 target_dir=${FOOTPRINT_TARGET_DIR:-target/footprint}
-RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$target_dir /usr/bin/cargo build -q -p iotx-coap \
+RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Cforce-unwind-tables=no --cfg aes_compact" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$target_dir /usr/bin/cargo build -q -p iotx-coap \
     -Zbuild-std=core,alloc --target thumbv7em-none-eabihf \
     --no-default-features --features firmware,dtls --profile firmware
 lib=$target_dir/thumbv7em-none-eabihf/firmware/libiotx_coap.a
