@@ -329,7 +329,17 @@ impl<P: Platform, U: Send> Client<P, U> {
                     self.run(batch, on_event);
                     timeout = 0;
                 }
-                Ok(None) => break,
+                Ok(None) => {
+                    // Some HALs report "no data" at once instead of waiting;
+                    // Yield must still not spin when idle.
+                    if timeout > 0 {
+                        let spent = self.platform.now_ms().saturating_sub(start);
+                        if spent + 1 < wait {
+                            self.platform.sleep_ms((wait - spent) as u32);
+                        }
+                    }
+                    break;
+                }
                 Err(e) => {
                     if e == TransportError::Closed {
                         self.drop_transport(&t);
@@ -345,5 +355,72 @@ impl<P: Platform, U: Send> Client<P, U> {
                 }
             }
         }
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+    use crate::core::url::Security;
+    use crate::platform::std_udp::{StdLock, StdPlatform};
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// A platform whose transport answers "no data" at once and whose clock
+    /// only moves when someone sleeps: any busy loop would show as a Yield
+    /// that took no (virtual) time.
+    struct Instant0 {
+        clock: AtomicU64,
+        sleeps: AtomicU64,
+    }
+    struct Silent;
+
+    impl Transport for Silent {
+        fn send(&self, _: &[u8]) -> Result<(), TransportError> {
+            Ok(())
+        }
+        fn recv(&self, _: &mut [u8], _: u32) -> Result<Option<usize>, TransportError> {
+            Ok(None)
+        }
+    }
+
+    impl Platform for Instant0 {
+        type Transport = Silent;
+        type Lock = StdLock;
+        fn connect(&self, _: &Endpoint) -> Result<Silent, ConnectError> {
+            Ok(Silent)
+        }
+        fn now_ms(&self) -> u64 {
+            self.clock.load(Ordering::SeqCst)
+        }
+        fn random_u32(&self) -> u32 {
+            7
+        }
+        fn new_lock(&self) -> Option<StdLock> {
+            StdPlatform::new().new_lock()
+        }
+        fn sleep_ms(&self, ms: u32) {
+            self.sleeps.fetch_add(1, Ordering::SeqCst);
+            self.clock.fetch_add(u64::from(ms), Ordering::SeqCst);
+        }
+        fn log(&self, _: LogLevel, _: &[&str]) {}
+        fn log_enabled(&self, _: LogLevel) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn idle_poll_waits_even_when_the_hal_does_not() {
+        let p = Instant0 {
+            clock: AtomicU64::new(1000),
+            sleeps: AtomicU64::new(0),
+        };
+        let ep = crate::core::url::parse("coap://127.0.0.1").unwrap();
+        let c: Client<Instant0, u32> =
+            Client::connect(p, ep, Config::new("p", "d", "s", Security::Plain), 250).unwrap();
+        for _ in 0..4 {
+            c.poll(&mut |_| {});
+        }
+        assert_eq!(c.platform().now_ms(), 1000 + 4 * 250);
+        assert_eq!(c.platform().sleeps.load(Ordering::SeqCst), 4);
     }
 }
