@@ -82,6 +82,7 @@ fn failures_and_recovery() {
     );
     for case in [
         "wrong CA",
+        "default CA",
         "no emulator",
         "restart-after-pause",
         "restart-instant",

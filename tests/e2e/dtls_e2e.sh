@@ -3,7 +3,8 @@
 #
 #   dtls_e2e.sh EXAMPLE_BIN SIM_BIN
 #
-#  1. wrong CA: the handshake fails, IOT_CoAP_Init returns NULL, the log says why;
+#  1. wrong CA: the handshake fails, IOT_CoAP_Init returns NULL, the log says why
+#     (and without the override the HAL is given the embedded platform root CA);
 #  2. nothing listening: a clean error, quickly (no hang);
 #  3. the emulator is killed (no close_notify) and restarted mid-run: the
 #     client builds a new session, re-authenticates and later uplinks succeed;
@@ -101,6 +102,17 @@ elif ! grep -q "certificate: " wrongca.out || ! grep -q "DTLS session could not 
 else
     pass "wrong CA: handshake refused, Init returned NULL: $(grep -m1 'certificate: ' wrongca.out)"
 fi
+# --- 1b. no override: the library passes the platform's embedded root CA,
+# which did not sign the emulator's certificate.
+status=0
+env -u IOTX_DTLS_CA_FILE timeout 60 "$example" -u "coaps://$addr" -p "$PK" -d "$DN" -k "$DS" -n 1 \
+    >defaultca.out 2>&1 || status=$?
+if [[ $status -ne 1 ]] || ! grep -q "trusting 1 CA certificate(s) from p_ca_cert_pem" defaultca.out ||
+    ! grep -q "certificate: " defaultca.out; then
+    fail "default CA: want the embedded root CA offered and refused (status $status)"
+else
+    pass "default CA: the embedded platform root CA is what the HAL is given"
+fi
 kill "$sim_pid" 2>/dev/null || true
 
 # --- 2. nothing listening
@@ -149,6 +161,8 @@ restart_case() { # name, seconds down
     elif (($(count '"event":"auth_accepted"' "$name-second.log") < 1 ||
         $(count '"event":"uplink_accepted"' "$name-second.log") < 1)); then
         fail "$name: the restarted emulator saw no new auth/uplink"
+    elif [[ "$down" != 0 ]] && ! grep -q "event 1 (RECV_FAILED)" "$name.out"; then
+        fail "$name: the dead session was not reported through event_handle"
     else
         pass "$name: $answers answers, $(count '"event":"uplink_accepted"' "$name-second.log") after the restart over a new session"
     fi
