@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests and demo use, when missing.
 # A fresh machine has the Rust toolchain, gcc, libssl-dev and pkg-config;
+# g++ (the headers are also checked as C++),
 # cmake (CMake integration tests), valgrind (memcheck runs) and libcoap3-bin
 # (interop with libcoap's coap-client/coap-server) come from Debian.
 set -euo pipefail
 
 need=()
+command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
 command -v coap-client-notls >/dev/null 2>&1 || need+=(libcoap3-bin)
