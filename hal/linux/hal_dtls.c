@@ -207,49 +207,21 @@ static int load_trust(SSL_CTX *ctx, const unsigned char *pem)
     return 0;
 }
 
+/* The reference UDP HAL's connected socket, switched to non-blocking. */
 static int connect_udp(const char *host, unsigned short port)
 {
-    struct addrinfo hints;
-    struct addrinfo *res = NULL;
-    struct addrinfo *ai;
-    char service[8];
-    int fd = -1;
-    int rc;
+    intptr_t sock = HAL_UDP_create((char *)host, port);
+    int fd = (int)sock;
+    int flags;
 
-    snprintf(service, sizeof(service), "%u", (unsigned)port);
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_DGRAM;
-    hints.ai_protocol = IPPROTO_UDP;
-    hints.ai_flags = AI_NUMERICSERV;
-
-    rc = getaddrinfo(host, service, &hints, &res);
-    if (rc != 0) {
-        HAL_Printf("HAL_DTLSSession_create: getaddrinfo(%s): %s\n", host, gai_strerror(rc));
-        return -1;
-    }
-    for (ai = res; ai != NULL; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd < 0) {
-            continue;
-        }
-        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            break;
-        }
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        HAL_Printf("HAL_DTLSSession_create: cannot connect to %s:%u\n", host, (unsigned)port);
+    if (sock < 0) {
         return -1;
     }
     /* Every wait goes through poll() with a deadline, never a blocking recv. */
-    rc = fcntl(fd, F_GETFL);
-    if (rc < 0 || fcntl(fd, F_SETFL, rc | O_NONBLOCK) < 0) {
+    flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
         HAL_Printf("HAL_DTLSSession_create: fcntl: %s\n", strerror(errno));
-        close(fd);
+        HAL_UDP_close(sock);
         return -1;
     }
     return fd;
