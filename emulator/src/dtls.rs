@@ -619,25 +619,14 @@ impl DatagramTransport for DtlsTransport {
             let wait = (deadline - now)
                 .min(self.next_sweep.saturating_duration_since(now))
                 .max(Duration::from_millis(1));
-            if self.read_timeout != Some(wait) {
-                self.sock.set_read_timeout(Some(wait))?;
-                self.read_timeout = Some(wait);
-            }
-            match self.sock.recv_from(&mut self.rbuf) {
-                Ok((n, peer)) => {
-                    let d = self.rbuf[..n].to_vec();
-                    self.on_datagram(peer, &d);
-                }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                            | io::ErrorKind::ConnectionReset
-                            | io::ErrorKind::ConnectionRefused
-                    ) => {}
-                Err(e) => return Err(e),
+            if let Some((n, peer)) = crate::server::recv_from_timeout(
+                &self.sock,
+                &mut self.read_timeout,
+                &mut self.rbuf,
+                wait,
+            )? {
+                let d = self.rbuf[..n].to_vec();
+                self.on_datagram(peer, &d);
             }
         }
     }

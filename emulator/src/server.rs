@@ -85,6 +85,39 @@ pub struct UdpTransport {
     timeout: Option<Duration>,
 }
 
+/// `recv_from` waiting at most `timeout` (`current` caches the socket's
+/// read timeout, so it is only changed when it differs). A timeout, and an
+/// ICMP refusal caused by an earlier send to a peer that has gone, read as
+/// "nothing received".
+pub(crate) fn recv_from_timeout(
+    sock: &UdpSocket,
+    current: &mut Option<Duration>,
+    buf: &mut [u8],
+    timeout: Duration,
+) -> io::Result<Option<(usize, SocketAddr)>> {
+    let t = timeout.max(Duration::from_millis(1));
+    if *current != Some(t) {
+        sock.set_read_timeout(Some(t))?;
+        *current = Some(t);
+    }
+    match sock.recv_from(buf) {
+        Ok(r) => Ok(Some(r)),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock
+                    | io::ErrorKind::TimedOut
+                    | io::ErrorKind::Interrupted
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 impl UdpTransport {
     pub fn bind(addr: SocketAddr) -> io::Result<UdpTransport> {
         Ok(UdpTransport {
@@ -100,27 +133,7 @@ impl DatagramTransport for UdpTransport {
         buf: &mut [u8],
         timeout: Duration,
     ) -> io::Result<Option<(usize, SocketAddr)>> {
-        let t = timeout.max(Duration::from_millis(1));
-        if self.timeout != Some(t) {
-            self.sock.set_read_timeout(Some(t))?;
-            self.timeout = Some(t);
-        }
-        match self.sock.recv_from(buf) {
-            Ok(r) => Ok(Some(r)),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                        | io::ErrorKind::ConnectionReset
-                        | io::ErrorKind::ConnectionRefused
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
+        recv_from_timeout(&self.sock, &mut self.timeout, buf, timeout)
     }
 
     fn send(&mut self, datagram: &[u8], peer: SocketAddr) -> io::Result<()> {
