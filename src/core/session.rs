@@ -112,8 +112,7 @@ pub enum Event<U> {
 pub enum SendError {
     /// No token yet: call `start_auth` and wait for `Authenticated`.
     NotAuthed,
-    /// Path over [`URI_MAX_LEN`], empty, or with a segment over 255 bytes
-    /// or a query.
+    /// Path over [`URI_MAX_LEN`] bytes.
     UriTooLong,
     /// Path has no segments, or a query string.
     InvalidPath,
@@ -204,8 +203,6 @@ pub struct Session<U> {
     token_prefix: u32,
     token_counter: u32,
     auth: Auth,
-    /// The last token, kept while a re-authentication runs so that a held
-    /// message's user-visible state stays "authed".
     exchanges: Vec<Exchange<U>>,
     transmit: VecDeque<Vec<u8>>,
     events: VecDeque<Event<U>>,
@@ -464,24 +461,18 @@ impl<U> Session<U> {
         self.events.pop_front()
     }
 
-    /// Makes every unanswered CON due at `now` without spending one of its
-    /// retransmissions: used when the transport was re-created (a new DTLS
-    /// session), so waiting messages go out over it at once.
+    /// Sends every unanswered CON again at once, without spending one of
+    /// its retransmissions, and restarts its current timeout from `now`:
+    /// used when the transport was re-created (a new DTLS session).
     pub fn retransmit_now(&mut self, now: u64) {
         for e in &mut self.exchanges {
             if let Wait::Con {
-                deadline,
-                attempt,
-                timeout,
+                timeout, deadline, ..
             } = &mut e.wait
             {
-                if *deadline > now {
-                    *deadline = now;
-                    // handle_timeout doubles the timeout and counts an
-                    // attempt; undo that in advance.
-                    *timeout = (*timeout / 2).max(1);
-                    *attempt = attempt.saturating_sub(1);
-                }
+                *deadline = now + *timeout;
+                self.transmit.push_back(e.datagram.clone());
+                self.stats.tx_datagrams += 1;
             }
         }
     }
@@ -811,8 +802,8 @@ pub fn code_text(code: u8, buf: &mut [u8; 4]) -> &str {
     core::str::from_utf8(buf).unwrap_or("?")
 }
 
-/// Path rules of the C ABI: at most [`URI_MAX_LEN`] bytes, at least one
-/// segment, no query, segments within the CoAP option limit.
+/// Path rules of the C ABI: at most [`URI_MAX_LEN`] bytes (so every segment
+/// fits a CoAP option), at least one segment, no query.
 pub fn check_path(path: &str) -> Result<(), SendError> {
     if path.len() > URI_MAX_LEN {
         return Err(SendError::UriTooLong);

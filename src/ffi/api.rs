@@ -118,12 +118,8 @@ pub unsafe extern "C" fn IOT_CoAP_Init(
 }
 
 unsafe fn init(p_config: *mut iotx_coap_config_t) -> Option<Box<Context>> {
-    let platform = HalPlatform::default();
     let fail = |why: &str| {
-        use crate::platform::Platform;
-        if platform.log_enabled(LogLevel::Error) {
-            platform.log(LogLevel::Error, &["IOT_CoAP_Init: ", why]);
-        }
+        hal_log(LogLevel::Error, &["IOT_CoAP_Init: ", why]);
         None
     };
     if p_config.is_null() {
