@@ -10,19 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=()
-[[ -x /usr/bin/rustc && -x /usr/bin/cargo ]] || pkgs+=(rustc-web cargo-web)
-[[ -d /usr/lib/rustlib/src/rust/library ]] || pkgs+=(rust-web-src)
-command -v arm-none-eabi-gcc >/dev/null || pkgs+=(gcc-arm-none-eabi)
-if ((${#pkgs[@]})); then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
-fi
-
-target_dir=${FOOTPRINT_TARGET_DIR:-target/footprint}
-RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Cforce-unwind-tables=no --cfg aes_compact" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$target_dir /usr/bin/cargo build -q -p iotx-coap \
-    -Zbuild-std=core,alloc --target thumbv7em-none-eabihf \
-    --no-default-features --features firmware,dtls --profile firmware
-lib=$target_dir/thumbv7em-none-eabihf/firmware/libiotx_coap.a
+lib=$(scripts/firmware-lib.sh)
+target_dir=${FIRMWARE_TARGET_DIR:-target/firmware}
 
 out=$target_dir/elf
 mkdir -p "$out"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds the no_std C staticlib for a Cortex-M4 (thumbv7em-none-eabihf) the
+# way the README tells a firmware team to, and prints the archive's path.
+# Flags that size needs live in .cargo/config.toml, so the documented cargo
+# command gets them too. Installs Debian's rustc-web, cargo-web,
+# rust-web-src (core/alloc sources for -Zbuild-std) and gcc-arm-none-eabi
+# when missing.
+#   FIRMWARE_FEATURES  cargo features (default: firmware,dtls)
+#   FIRMWARE_TARGET_DIR  cargo target dir (default: target/firmware)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pkgs=()
+[[ -x /usr/bin/rustc && -x /usr/bin/cargo ]] || pkgs+=(rustc-web cargo-web)
+[[ -d /usr/lib/rustlib/src/rust/library ]] || pkgs+=(rust-web-src)
+command -v arm-none-eabi-gcc >/dev/null || pkgs+=(gcc-arm-none-eabi)
+if ((${#pkgs[@]})); then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+fi
+
+features=${FIRMWARE_FEATURES:-firmware,dtls}
+target_dir=${FIRMWARE_TARGET_DIR:-target/firmware}
+RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$target_dir /usr/bin/cargo build -q -p iotx-coap \
+    -Zbuild-std=core,alloc --target thumbv7em-none-eabihf \
+    --no-default-features --features "$features" --profile firmware >&2
+echo "$target_dir/thumbv7em-none-eabihf/firmware/libiotx_coap.a"
