@@ -15,9 +15,10 @@ use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType};
+use coap_lite::{MessageClass, MessageType, Packet};
 
-use super::psk::PskKey;
+use super::message::{self, RequestWriter, Type};
+use super::psk::{self, PskKey};
 use super::sign::{self, AuthParams, SignMethod};
 use super::url::Security;
 
@@ -82,7 +83,7 @@ impl Config {
             client_id,
             device_secret: device_secret.into(),
             security,
-            sign_method: SignMethod::HmacSha1,
+            sign_method: SignMethod::HmacMd5,
             ack_timeout_ms: 2000,
             max_retransmit: 4,
             separate_timeout_ms: 30_000,
@@ -284,12 +285,18 @@ impl<U> Session<U> {
         let body = sign::auth_body(&params, self.cfg.device_secret.as_bytes());
         let mid = self.alloc_mid();
         let token = self.alloc_token();
-        let mut p = request(MessageType::Confirmable, mid, &token);
-        p.add_option(CoapOption::UriPath, b"auth".to_vec());
-        p.add_option(CoapOption::ContentFormat, alloc::vec![FORMAT_JSON]);
-        p.add_option(CoapOption::Accept, alloc::vec![FORMAT_JSON]);
-        p.payload = body;
-        let datagram = match p.to_bytes_with_limit(MAX_PDU) {
+        let mut w = RequestWriter::new(
+            32 + body.len(),
+            Type::Confirmable,
+            message::CODE_POST,
+            mid,
+            &token,
+        );
+        w.option(message::OPTION_URI_PATH, b"auth");
+        w.option_uint(message::OPTION_CONTENT_FORMAT, FORMAT_JSON.into());
+        w.option_uint(message::OPTION_ACCEPT, FORMAT_JSON.into());
+        w.payload(&body);
+        let datagram = match w.finish(MAX_PDU) {
             Ok(d) => d,
             Err(_) => {
                 // Only a device name of ~1 KB gets here.
@@ -411,44 +418,36 @@ impl<U> Session<U> {
             return Err(SendError::NotAuthed);
         };
         let ty = if up.confirmable {
-            MessageType::Confirmable
+            Type::Confirmable
         } else {
-            MessageType::NonConfirmable
+            Type::NonConfirmable
         };
-        let mut p = request(ty, mid, token);
+        let capacity = estimated_size(up, authed.token.len());
+        let mut w = RequestWriter::new(capacity, ty, message::CODE_POST, mid, token);
         for seg in up.path.split('/').filter(|s| !s.is_empty()) {
-            p.add_option(CoapOption::UriPath, seg.as_bytes().to_vec());
+            w.option(message::OPTION_URI_PATH, seg.as_bytes());
         }
-        p.add_option(CoapOption::ContentFormat, alloc::vec![up.format]);
-        p.add_option(CoapOption::Accept, alloc::vec![up.format]);
-        p.add_option(
-            CoapOption::Unknown(OPTION_TOKEN),
-            authed.token.as_bytes().to_vec(),
-        );
-        match &authed.key {
-            Some(key) => {
-                // Checked before the seq is spent, so a refused message
-                // leaves no gap a strict server would notice (it wouldn't
-                // mind one, but the numbers stay dense for debugging).
-                if estimated_size(up, authed.token.len()) > MAX_PDU {
-                    return Err(SendError::MessageTooLong);
-                }
-                let mut num = sign::itoa_buf();
-                let seq = sign::fmt_u64(&mut num, authed.next_seq);
-                p.add_option(CoapOption::Unknown(OPTION_SEQ), key.encrypt(seq.as_bytes()));
-                p.payload = key.encrypt(&up.payload);
-                let d = p
-                    .to_bytes_with_limit(MAX_PDU)
-                    .map_err(|_| SendError::MessageTooLong)?;
-                authed.next_seq += 1;
-                Ok(d)
-            }
-            None => {
-                p.payload = up.payload.clone();
-                p.to_bytes_with_limit(MAX_PDU)
-                    .map_err(|_| SendError::MessageTooLong)
-            }
-        }
+        w.option_uint(message::OPTION_CONTENT_FORMAT, up.format.into());
+        w.option_uint(message::OPTION_ACCEPT, up.format.into());
+        w.option(OPTION_TOKEN, authed.token.as_bytes());
+        let Some(key) = &authed.key else {
+            w.payload(&up.payload);
+            return w.finish(MAX_PDU).map_err(|_| SendError::MessageTooLong);
+        };
+        let mut num = sign::itoa_buf();
+        let seq = sign::fmt_u64(&mut num, authed.next_seq).as_bytes();
+        w.option_with(OPTION_SEQ, psk::cipher_len(seq.len()), |out| {
+            key.encrypt_to(seq, out)
+        });
+        let room = psk::cipher_len(up.payload.len());
+        w.payload_with(room, |out| {
+            key.encrypt_to(&up.payload, out);
+            room
+        });
+        let d = w.finish(MAX_PDU).map_err(|_| SendError::MessageTooLong)?;
+        // Spent only when the message goes out, so the numbers stay dense.
+        authed.next_seq += 1;
+        Ok(d)
     }
 
     /// Next datagram to hand to the transport.
@@ -597,7 +596,7 @@ impl<U> Session<U> {
                 if !matches!(MessageClass::from(code), MessageClass::Response(_)) || code >> 5 < 2 {
                     // The platform sends us no requests: refuse with RST.
                     if con {
-                        self.queue_empty(MessageType::Reset, mid);
+                        self.queue_empty(Type::Reset, mid);
                     }
                     self.stats.rx_unmatched += 1;
                     return;
@@ -605,7 +604,7 @@ impl<U> Session<U> {
                 if self.seen.contains(&Some(mid)) {
                     self.stats.rx_duplicates += 1;
                     if con {
-                        self.queue_empty(MessageType::Acknowledgement, mid);
+                        self.queue_empty(Type::Acknowledgement, mid);
                     }
                     return;
                 }
@@ -616,7 +615,7 @@ impl<U> Session<U> {
                 let Some(i) = found else {
                     // Unknown token: RFC 7252 5.3.2 says reject a CON.
                     if con {
-                        self.queue_empty(MessageType::Reset, mid);
+                        self.queue_empty(Type::Reset, mid);
                     }
                     self.stats.rx_unmatched += 1;
                     return;
@@ -625,7 +624,7 @@ impl<U> Session<U> {
                     self.seen[self.seen_pos] = Some(mid);
                     self.seen_pos = (self.seen_pos + 1) % SEEN_RING;
                     if con {
-                        self.queue_empty(MessageType::Acknowledgement, mid);
+                        self.queue_empty(Type::Acknowledgement, mid);
                     }
                 }
             }
@@ -638,15 +637,9 @@ impl<U> Session<U> {
             .position(|e| e.mid == mid && matches!(e.wait, Wait::Con { .. } | Wait::Non { .. }))
     }
 
-    fn queue_empty(&mut self, ty: MessageType, mid: u16) {
-        let mut p = Packet::new();
-        p.header.set_type(ty);
-        p.header.code = MessageClass::Empty;
-        p.header.message_id = mid;
-        if let Ok(d) = p.to_bytes() {
-            self.stats.tx_datagrams += 1;
-            self.transmit.push_back(d);
-        }
+    fn queue_empty(&mut self, ty: Type, mid: u16) {
+        self.stats.tx_datagrams += 1;
+        self.transmit.push_back(message::empty(ty, mid));
     }
 
     /// Finishes exchange `i` with a response. Returns false when the
@@ -780,16 +773,6 @@ impl<U> Session<U> {
     }
 }
 
-fn request(ty: MessageType, mid: u16, token: &[u8; 8]) -> Packet {
-    let mut p = Packet::new();
-    p.header.set_version(1);
-    p.header.set_type(ty);
-    p.header.code = MessageClass::Request(RequestType::Post);
-    p.header.message_id = mid;
-    p.set_token(token.to_vec());
-    p
-}
-
 /// A CoAP code as RFC 7252 writes it ("4.01"), without `core::fmt`.
 pub fn code_text(code: u8, buf: &mut [u8; 4]) -> &str {
     let detail = code & 0x1f;
@@ -835,7 +818,7 @@ fn xorshift(s: &mut u64) -> u64 {
 mod tests {
     use super::*;
     use alloc::vec;
-    use coap_lite::ResponseType;
+    use coap_lite::{CoapOption, RequestType, ResponseType};
 
     fn cfg(sec: Security) -> Config {
         Config::new(
@@ -904,9 +887,10 @@ mod tests {
             "{body}"
         );
         assert!(
-            body.contains(r#""sign":"f6b71a47103b144bf0ea88acf33f500c72bb7c3b""#),
+            body.contains(r#""sign":"18fb2cad852b87646f6d14e978ba2ca4""#),
             "{body}"
         );
+        assert!(body.contains(r#""signmethod":"hmacmd5""#), "{body}");
         assert!(!body.contains("seq"));
     }
 

@@ -1,7 +1,10 @@
 //! `/auth` request: sign content, HMAC, and the JSON body.
 //!
-//! The body is serialised by serde_json from a typed struct, so any device
-//! name is escaped correctly (the vendor SDK built it with `snprintf`).
+//! The body is serialised by serde-json-core from a typed struct, so any
+//! device name is escaped correctly (the vendor SDK built it with
+//! `snprintf`). serde-json-core rather than serde_json: the latter's error
+//! formatting and f64 number path cost ~30 KB of flash on a Cortex-M4 that
+//! typed structs cannot avoid (see docs/design.md).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -10,7 +13,10 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignMethod {
+    /// The vendor SDK's and the platform guide's default.
     HmacMd5,
+    /// Opt-in (feature `hmacsha1`): costs SHA-1 in the image.
+    #[cfg(feature = "hmacsha1")]
     HmacSha1,
 }
 
@@ -18,6 +24,7 @@ impl SignMethod {
     pub const fn name(self) -> &'static str {
         match self {
             SignMethod::HmacMd5 => "hmacmd5",
+            #[cfg(feature = "hmacsha1")]
             SignMethod::HmacSha1 => "hmacsha1",
         }
     }
@@ -76,6 +83,7 @@ pub fn sign(p: &AuthParams<'_>, device_secret: &[u8]) -> String {
             mac.update(c.as_bytes());
             hex(&mac.finalize().into_bytes())
         }
+        #[cfg(feature = "hmacsha1")]
         SignMethod::HmacSha1 => {
             let mut mac =
                 Hmac::<sha1::Sha1>::new_from_slice(device_secret).expect("any key length");
@@ -126,7 +134,15 @@ pub fn auth_body(p: &AuthParams<'_>, device_secret: &[u8]) -> Vec<u8> {
         timestamp: p.timestamp,
         ack_mode: p.ack_mode,
     };
-    serde_json::to_vec(&body).expect("serialising plain strings cannot fail")
+    // Escaping grows a character to at most 6 bytes (`\u001f`).
+    let strings = p.product_key.len() + p.device_name.len() + p.client_id.len();
+    let mut out = alloc::vec![0u8; 6 * strings + sign.len() + 160];
+    match serde_json_core::to_slice(&body, &mut out) {
+        Ok(n) => out.truncate(n),
+        // The buffer is sized for the worst case above: cannot happen.
+        Err(_) => out.clear(),
+    }
+    out
 }
 
 /// The platform's 2.05 answer to `/auth`. PSK adds `random` and `seqOffset`.
@@ -141,7 +157,10 @@ pub struct AuthResponse {
 }
 
 pub fn parse_auth_response(payload: &[u8]) -> Option<AuthResponse> {
-    let r: AuthResponse = serde_json::from_slice(payload).ok()?;
+    // Unescaped text is never longer than its escaped form.
+    let mut unescape = alloc::vec![0u8; payload.len()];
+    let (r, _): (AuthResponse, usize) =
+        serde_json_core::from_slice_escaped(payload, &mut unescape).ok()?;
     if r.token.is_empty() {
         return None;
     }
@@ -194,8 +213,11 @@ mod tests {
             "clientIda1TestPK001.dev-001deviceNamedev-001productKeya1TestPK001"
         );
         assert_eq!(sign(&p, SECRET), "18fb2cad852b87646f6d14e978ba2ca4");
-        let p = params(SignMethod::HmacSha1);
-        assert_eq!(sign(&p, SECRET), "f6b71a47103b144bf0ea88acf33f500c72bb7c3b");
+        #[cfg(feature = "hmacsha1")]
+        {
+            let p = params(SignMethod::HmacSha1);
+            assert_eq!(sign(&p, SECRET), "f6b71a47103b144bf0ea88acf33f500c72bb7c3b");
+        }
         let p = AuthParams {
             seq: Some(123),
             ..params(SignMethod::HmacMd5)
@@ -234,10 +256,41 @@ mod tests {
         assert!(s.contains(r#""signmethod":"hmacmd5""#));
         let p = AuthParams {
             seq: Some(7),
-            ..params(SignMethod::HmacSha1)
+            ..params(SignMethod::HmacMd5)
         };
         let s = String::from_utf8(auth_body(&p, SECRET)).unwrap();
         assert!(s.contains(r#""seq":"7""#), "{s}");
+    }
+
+    #[test]
+    fn body_escapes_control_and_unicode_names_as_json_reads_them() {
+        // The worst case of the buffer estimate: every byte a control char.
+        let name = "\u{1}\u{1f}\n\t\"\\ü名\u{7f}";
+        let hostile = "\u{1f}".repeat(64);
+        for dn in [name, hostile.as_str(), ""] {
+            let p = AuthParams {
+                device_name: dn,
+                client_id: dn,
+                ..params(SignMethod::HmacMd5)
+            };
+            let body = auth_body(&p, SECRET);
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(v["deviceName"], dn);
+            assert_eq!(v["clientId"], dn);
+            assert_eq!(v["sign"], sign(&p, SECRET).as_str());
+        }
+    }
+
+    #[test]
+    fn auth_response_unescapes_and_skips_unknown_fields() {
+        let r = parse_auth_response(
+            br#"{"extra":{"a":[1,2.5,null]},"token":"ab\/c\u0041","seqOffset":7}"#,
+        )
+        .unwrap();
+        assert_eq!(r.token, "ab/cA");
+        assert_eq!(r.seq_offset, Some(7));
+        assert!(parse_auth_response(br#"{"token":"t","seqOffset":-1}"#).is_none());
+        assert!(parse_auth_response(br#"{"token":"t"} trailing"#).is_none());
     }
 
     #[test]

@@ -161,7 +161,8 @@ unsafe fn init(p_config: *mut iotx_coap_config_t) -> Option<Box<Context>> {
     if !id.is_empty() {
         sc.client_id = id;
     }
-    sc.sign_method = SignMethod::HmacSha1;
+    // hmacmd5, as the vendor SDK signs and the platform guide defaults to.
+    sc.sign_method = SignMethod::HmacMd5;
     let wait = if cfg.wait_time_ms > 0 {
         cfg.wait_time_ms as u32
     } else {

@@ -9,6 +9,8 @@
 
 use crate::core::url::Endpoint;
 
+#[cfg(all(feature = "firmware", target_arch = "arm", target_os = "none"))]
+mod arm_eabi;
 #[cfg(all(feature = "firmware", not(feature = "std")))]
 mod firmware;
 #[cfg(feature = "capi")]
