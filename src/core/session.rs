@@ -270,7 +270,7 @@ impl<U> Session<U> {
         let seq = match self.cfg.security {
             // Any start value works: the platform answers with the seqOffset
             // to count from. Keep it small and positive.
-            Security::Psk => Some((xorshift(&mut self.rng) % 10_000) as u32 + 1),
+            Security::Psk => Some(random_below(&mut self.rng, 10_000) + 1),
             _ => None,
         };
         let params = AuthParams {
@@ -388,9 +388,9 @@ impl<U> Session<U> {
     }
 
     fn push_con(&mut self, now: u64, kind: Kind<U>, mid: u16, token: [u8; 8], datagram: Vec<u8>) {
-        let base = u64::from(self.cfg.ack_timeout_ms);
+        let base = self.cfg.ack_timeout_ms;
         // [ACK_TIMEOUT, ACK_TIMEOUT * ACK_RANDOM_FACTOR (1.5)], integer only.
-        let timeout = base + xorshift(&mut self.rng) % (base / 2 + 1);
+        let timeout = u64::from(base) + u64::from(random_below(&mut self.rng, base / 2 + 1));
         self.stats.tx_datagrams += 1;
         self.transmit.push_back(datagram.clone());
         self.exchanges.push(Exchange {
@@ -802,6 +802,12 @@ pub fn check_path(path: &str) -> Result<(), SendError> {
 fn estimated_size<U>(up: &Uplink<U>, token_len: usize) -> usize {
     let segs = up.path.split('/').filter(|s| !s.is_empty()).count();
     4 + 8 + up.path.len() + 3 * segs + 4 + 4 + token_len + 4 + 36 + 1 + up.payload.len() + 16
+}
+
+/// A number in `0..n` (`n` > 0). 32-bit arithmetic: a 64-bit division is
+/// a library routine on a Cortex-M.
+fn random_below(rng: &mut u64, n: u32) -> u32 {
+    ((xorshift(rng) >> 32) as u32) % n
 }
 
 /// xorshift64*: timeouts, message ids and tokens need spread, not secrecy.

@@ -114,25 +114,35 @@ struct AuthBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     seq: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    timestamp: Option<u64>,
+    timestamp: Option<JsonNumber<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    ack_mode: Option<u8>,
+    ack_mode: Option<JsonNumber<'a>>,
+}
+
+/// A number already written in decimal. serde-json-core emits
+/// `serialize_bytes` verbatim, so this is a plain JSON number that skips
+/// its u64 formatter (which needs a 64-bit division routine on a Cortex-M).
+struct JsonNumber<'a>(&'a str);
+
+impl Serialize for JsonNumber<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0.as_bytes())
+    }
 }
 
 /// The JSON body of the `/auth` request.
 pub fn auth_body(p: &AuthParams<'_>, device_secret: &[u8]) -> Vec<u8> {
     let sign = sign(p, device_secret);
-    let mut num = itoa_buf();
-    let seq = p.seq.map(|q| String::from(fmt_u64(&mut num, q.into())));
+    let (mut seq_buf, mut ts_buf, mut ack_buf) = (itoa_buf(), itoa_buf(), itoa_buf());
     let body = AuthBody {
         product_key: p.product_key,
         device_name: p.device_name,
         client_id: p.client_id,
         sign: &sign,
         signmethod: p.sign_method.name(),
-        seq: seq.as_deref(),
-        timestamp: p.timestamp,
-        ack_mode: p.ack_mode,
+        seq: p.seq.map(|q| fmt_u64(&mut seq_buf, q.into())),
+        timestamp: p.timestamp.map(|t| JsonNumber(fmt_u64(&mut ts_buf, t))),
+        ack_mode: p.ack_mode.map(|a| JsonNumber(fmt_u64(&mut ack_buf, a.into()))),
     };
     // Escaping grows a character to at most 6 bytes (`\u001f`).
     let strings = p.product_key.len() + p.device_name.len() + p.client_id.len();
@@ -173,14 +183,22 @@ pub(crate) const fn itoa_buf() -> NumBuf {
     [0; 20]
 }
 
-/// Decimal text of `v` without `core::fmt`.
-pub(crate) fn fmt_u64(buf: &mut NumBuf, mut v: u64) -> &str {
+/// Decimal text of `v` without `core::fmt`, and without 64-bit division
+/// (a library routine on a Cortex-M): long division of four 16-bit limbs
+/// by ten, in 32-bit arithmetic.
+pub(crate) fn fmt_u64(buf: &mut NumBuf, v: u64) -> &str {
+    let mut limbs = [(v >> 48) as u16, (v >> 32) as u16, (v >> 16) as u16, v as u16];
     let mut i = buf.len();
     loop {
+        let mut rem = 0u32;
+        for limb in &mut limbs {
+            let cur = (rem << 16) | u32::from(*limb);
+            *limb = (cur / 10) as u16;
+            rem = cur % 10;
+        }
         i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
+        buf[i] = b'0' + rem as u8;
+        if limbs == [0; 4] {
             break;
         }
     }
@@ -260,6 +278,14 @@ mod tests {
         };
         let s = String::from_utf8(auth_body(&p, SECRET)).unwrap();
         assert!(s.contains(r#""seq":"7""#), "{s}");
+        let p = AuthParams {
+            timestamp: Some(1_700_000_000_000),
+            ack_mode: Some(1),
+            ..params(SignMethod::HmacMd5)
+        };
+        let v: serde_json::Value = serde_json::from_slice(&auth_body(&p, SECRET)).unwrap();
+        assert_eq!(v["timestamp"], 1_700_000_000_000u64);
+        assert_eq!(v["ackMode"], 1);
     }
 
     #[test]
@@ -312,5 +338,12 @@ mod tests {
         let mut b = itoa_buf();
         assert_eq!(fmt_u64(&mut b, 0), "0");
         assert_eq!(fmt_u64(&mut b, u64::MAX), "18446744073709551615");
+        let mut x = 1u64;
+        for _ in 0..2000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            for v in [x, x >> 7, x >> 33, x % 100_000, 9, 10, 65_536, 4_294_967_296] {
+                assert_eq!(fmt_u64(&mut b, v), v.to_string());
+            }
+        }
     }
 }
