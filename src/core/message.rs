@@ -70,7 +70,9 @@ impl RequestWriter {
 
     /// Adds an option whose value is `value`.
     pub fn option(&mut self, number: u16, value: &[u8]) {
-        self.option_with(number, value.len(), |v| v.copy_from_slice(value));
+        if let Some(v) = self.option_space(number, value.len()) {
+            v.copy_from_slice(value);
+        }
     }
 
     /// Adds an unsigned-integer option in its shortest form (RFC 7252 §3.2).
@@ -80,13 +82,15 @@ impl RequestWriter {
         self.option(number, &bytes[skip..]);
     }
 
-    /// Adds an option of `len` bytes that `fill` writes in place (so an
-    /// encrypted value needs no buffer of its own).
-    pub fn option_with(&mut self, number: u16, len: usize, fill: impl FnOnce(&mut [u8])) {
+    /// Adds an option of `len` bytes and returns them to be written in
+    /// place (so an encrypted value needs no buffer of its own); `None`
+    /// when the option cannot be encoded (the message then fails at
+    /// [`RequestWriter::finish`]).
+    pub fn option_space(&mut self, number: u16, len: usize) -> Option<&mut [u8]> {
         debug_assert!(number >= self.last_option, "options out of order");
         if len > MAX_OPTION_LEN || number < self.last_option {
             self.too_long = true;
-            return;
+            return None;
         }
         let delta = number - self.last_option;
         self.last_option = number;
@@ -95,34 +99,29 @@ impl RequestWriter {
         self.buf.push((delta_nibble << 4) | len_nibble);
         self.buf.extend_from_slice(delta_ext.as_slice());
         self.buf.extend_from_slice(len_ext.as_slice());
+        Some(self.grow(len))
+    }
+
+    fn grow(&mut self, len: usize) -> &mut [u8] {
         let start = self.buf.len();
         self.buf.resize(start + len, 0);
-        fill(&mut self.buf[start..]);
+        &mut self.buf[start..]
     }
 
     /// Adds the payload (nothing, not even the marker, when it is empty).
     pub fn payload(&mut self, payload: &[u8]) {
-        self.payload_with(payload.len(), |p| {
-            p.copy_from_slice(payload);
-            p.len()
-        });
+        if !payload.is_empty() {
+            self.payload_space(payload.len()).copy_from_slice(payload);
+        }
     }
 
-    /// Adds a payload written in place: `fill` gets `room` bytes and returns
-    /// how many it used.
-    pub fn payload_with(&mut self, room: usize, fill: impl FnOnce(&mut [u8]) -> usize) {
-        if room == 0 {
-            return;
-        }
+    /// Adds a payload marker and `len` (> 0) bytes to be written in place.
+    /// RFC 7252 §3: a marker followed by nothing is a format error, so an
+    /// empty payload must use [`RequestWriter::payload`].
+    pub fn payload_space(&mut self, len: usize) -> &mut [u8] {
+        debug_assert!(len > 0);
         self.buf.push(PAYLOAD_MARKER);
-        let start = self.buf.len();
-        self.buf.resize(start + room, 0);
-        let used = fill(&mut self.buf[start..]).min(room);
-        self.buf.truncate(start + used);
-        if used == 0 {
-            // RFC 7252 §3: a marker followed by nothing is a format error.
-            self.buf.pop();
-        }
+        self.grow(len)
     }
 
     /// The datagram, if it is at most `limit` bytes.
@@ -283,9 +282,6 @@ mod tests {
         let mut w = RequestWriter::new(0, Type::Confirmable, CODE_POST, 1, &[0; 8]);
         w.payload(&[]);
         assert_eq!(w.finish(12).unwrap().len(), 12, "no marker without payload");
-        let mut w = RequestWriter::new(0, Type::Confirmable, CODE_POST, 1, &[0; 8]);
-        w.payload_with(16, |_| 0);
-        assert_eq!(w.finish(12).unwrap().len(), 12, "nothing written: no marker");
         let mut w = RequestWriter::new(0, Type::Confirmable, CODE_POST, 1, &[0; 8]);
         w.payload(&[1; 100]);
         assert_eq!(w.finish(112), Err(TooLong));

@@ -436,14 +436,14 @@ impl<U> Session<U> {
         };
         let mut num = sign::itoa_buf();
         let seq = sign::fmt_u64(&mut num, authed.next_seq).as_bytes();
-        w.option_with(OPTION_SEQ, psk::cipher_len(seq.len()), |out| {
-            key.encrypt_to(seq, out)
-        });
-        let room = psk::cipher_len(up.payload.len());
-        w.payload_with(room, |out| {
-            key.encrypt_to(&up.payload, out);
-            room
-        });
+        if let Some(out) = w.option_space(OPTION_SEQ, psk::cipher_len(seq.len())) {
+            key.encrypt_to(seq, out);
+        }
+        // PKCS#7 pads even an empty payload to a block.
+        key.encrypt_to(
+            &up.payload,
+            w.payload_space(psk::cipher_len(up.payload.len())),
+        );
         let d = w.finish(MAX_PDU).map_err(|_| SendError::MessageTooLong)?;
         // Spent only when the message goes out, so the numbers stay dense.
         authed.next_seq += 1;
