@@ -149,7 +149,13 @@ impl Ext {
 /// 14 adds two (v - 269).
 fn nibble(v: u16) -> (u8, Ext) {
     match v {
-        0..=12 => (v as u8, Ext { bytes: [0; 2], len: 0 }),
+        0..=12 => (
+            v as u8,
+            Ext {
+                bytes: [0; 2],
+                len: 0,
+            },
+        ),
         13..=268 => (
             13,
             Ext {
@@ -263,7 +269,13 @@ mod tests {
 
     #[test]
     fn uint_options_are_shortest() {
-        for (v, len) in [(0u32, 0usize), (50, 1), (256, 2), (0x1_0000, 3), (u32::MAX, 4)] {
+        for (v, len) in [
+            (0u32, 0usize),
+            (50, 1),
+            (256, 2),
+            (0x1_0000, 3),
+            (u32::MAX, 4),
+        ] {
             let mut w = RequestWriter::new(0, Type::Confirmable, CODE_POST, 1, &[0; 8]);
             w.option_uint(OPTION_CONTENT_FORMAT, v);
             let p = Packet::from_bytes(&w.finish(100).unwrap()).unwrap();

@@ -74,9 +74,9 @@ impl Config {
         security: Security,
     ) -> Self {
         let mut client_id = String::with_capacity(product_key.len() + 1 + device_name.len());
-        client_id.push_str(product_key);
-        client_id.push('.');
-        client_id.push_str(device_name);
+        for part in [product_key, ".", device_name] {
+            client_id.push_str(part);
+        }
         Config {
             product_key: product_key.into(),
             device_name: device_name.into(),
@@ -424,8 +424,8 @@ impl<U> Session<U> {
         };
         let capacity = estimated_size(up, authed.token.len());
         let mut w = RequestWriter::new(capacity, ty, message::CODE_POST, mid, token);
-        for seg in up.path.split('/').filter(|s| !s.is_empty()) {
-            w.option(message::OPTION_URI_PATH, seg.as_bytes());
+        for seg in segments(&up.path) {
+            w.option(message::OPTION_URI_PATH, seg);
         }
         w.option_uint(message::OPTION_CONTENT_FORMAT, up.format.into());
         w.option_uint(message::OPTION_ACCEPT, up.format.into());
@@ -791,16 +791,23 @@ pub fn check_path(path: &str) -> Result<(), SendError> {
     if path.len() > URI_MAX_LEN {
         return Err(SendError::UriTooLong);
     }
-    if path.contains(['?', '#']) || path.split('/').all(|s| s.is_empty()) {
+    if path.bytes().any(|b| b == b'?' || b == b'#') || segments(path).next().is_none() {
         return Err(SendError::InvalidPath);
     }
     Ok(())
 }
 
+/// The non-empty `/`-separated segments of a path, as Uri-Path values.
+fn segments(path: &str) -> impl Iterator<Item = &[u8]> {
+    path.as_bytes()
+        .split(|&b| b == b'/')
+        .filter(|s| !s.is_empty())
+}
+
 /// Upper bound of an uplink's datagram size (PSK adds at most one block of
 /// padding; the seq option is at most 32 bytes).
 fn estimated_size<U>(up: &Uplink<U>, token_len: usize) -> usize {
-    let segs = up.path.split('/').filter(|s| !s.is_empty()).count();
+    let segs = segments(&up.path).count();
     4 + 8 + up.path.len() + 3 * segs + 4 + 4 + token_len + 4 + 36 + 1 + up.payload.len() + 16
 }
 

@@ -95,12 +95,13 @@ pub fn sign(p: &AuthParams<'_>, device_secret: &[u8]) -> String {
 
 pub fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
+    let mut s = Vec::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push(HEX[usize::from(b >> 4)] as char);
-        s.push(HEX[usize::from(b & 15)] as char);
+        s.push(HEX[usize::from(b >> 4)]);
+        s.push(HEX[usize::from(b & 15)]);
     }
-    s
+    // ASCII by construction.
+    String::from_utf8(s).unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -142,7 +143,9 @@ pub fn auth_body(p: &AuthParams<'_>, device_secret: &[u8]) -> Vec<u8> {
         signmethod: p.sign_method.name(),
         seq: p.seq.map(|q| fmt_u64(&mut seq_buf, q.into())),
         timestamp: p.timestamp.map(|t| JsonNumber(fmt_u64(&mut ts_buf, t))),
-        ack_mode: p.ack_mode.map(|a| JsonNumber(fmt_u64(&mut ack_buf, a.into()))),
+        ack_mode: p
+            .ack_mode
+            .map(|a| JsonNumber(fmt_u64(&mut ack_buf, a.into()))),
     };
     // Escaping grows a character to at most 6 bytes (`\u001f`).
     let strings = p.product_key.len() + p.device_name.len() + p.client_id.len();
@@ -187,7 +190,12 @@ pub(crate) const fn itoa_buf() -> NumBuf {
 /// (a library routine on a Cortex-M): long division of four 16-bit limbs
 /// by ten, in 32-bit arithmetic.
 pub(crate) fn fmt_u64(buf: &mut NumBuf, v: u64) -> &str {
-    let mut limbs = [(v >> 48) as u16, (v >> 32) as u16, (v >> 16) as u16, v as u16];
+    let mut limbs = [
+        (v >> 48) as u16,
+        (v >> 32) as u16,
+        (v >> 16) as u16,
+        v as u16,
+    ];
     let mut i = buf.len();
     loop {
         let mut rem = 0u32;
@@ -340,8 +348,19 @@ mod tests {
         assert_eq!(fmt_u64(&mut b, u64::MAX), "18446744073709551615");
         let mut x = 1u64;
         for _ in 0..2000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            for v in [x, x >> 7, x >> 33, x % 100_000, 9, 10, 65_536, 4_294_967_296] {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            for v in [
+                x,
+                x >> 7,
+                x >> 33,
+                x % 100_000,
+                9,
+                10,
+                65_536,
+                4_294_967_296,
+            ] {
                 assert_eq!(fmt_u64(&mut b, v), v.to_string());
             }
         }
