@@ -306,7 +306,10 @@ impl<U> Session<U> {
             }
         };
         // A previous auth exchange (if any) is superseded.
-        self.exchanges.retain(|e| !matches!(e.kind, Kind::Auth));
+        // There is at most one.
+        if let Some(i) = self.exchanges.iter().position(|e| matches!(e.kind, Kind::Auth)) {
+            self.exchanges.swap_remove(i);
+        }
         self.auth = Auth::InProgress { reauth };
         self.push_con(now, Kind::Auth, mid, token, datagram);
     }

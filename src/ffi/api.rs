@@ -7,7 +7,6 @@
 
 use alloc::boxed::Box;
 use alloc::string::String;
-use alloc::vec::Vec;
 use core::ffi::{c_char, c_int, c_uchar, c_void};
 use core::sync::atomic::Ordering;
 
@@ -65,8 +64,10 @@ fn guard<R>(_on_panic: R, f: impl FnOnce() -> R) -> R {
 
 /// Bytes of a fixed C char array up to its first NUL (never past it).
 fn field(a: &[c_char]) -> Option<String> {
-    let bytes: Vec<u8> = a.iter().map(|&c| c as u8).take_while(|&b| b != 0).collect();
-    String::from_utf8(bytes).ok()
+    let len = a.iter().position(|&c| c == 0).unwrap_or(a.len());
+    // SAFETY: c_char and u8 have the same size and alignment.
+    let bytes = unsafe { core::slice::from_raw_parts(a.as_ptr().cast::<u8>(), len) };
+    String::from_utf8(bytes.to_vec()).ok()
 }
 
 /// Reads a C string of at most `max` bytes. `Err(true)` when longer.
