@@ -12,11 +12,13 @@
 # undefined symbol but the firmware's HAL_* functions.
 #
 #   bench/footprint.sh [--budget BYTES]   (or FOOTPRINT_BUDGET; default 40960)
-# Exits 1 when the flash share is over the budget or a check fails.
+# Exits 1 when the flash share is over the budget, static RAM over 1 KB
+# (with tests/ram.rs's 6 KB peak heap: 7 KB in all), or a check fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 budget=${FOOTPRINT_BUDGET:-40960}
+ram_budget=1024
 while (($#)); do
     case $1 in
     --budget) budget=$2; shift 2 ;;
@@ -45,7 +47,7 @@ ram=$(((ld + lb) - (bd + bb)))
 
 echo "footprint: thumbv7em-none-eabihf, features firmware,dtls, profile firmware (arm-none-eabi-gcc -Os, newlib-nano)"
 echo "  flash (library share): $flash bytes   budget $budget; the vendor's CoAP client: ~47,700 (40,800 with logs muted)"
-echo "  static RAM (library share): $ram bytes   (heap: see bench/ram.sh)"
+echo "  static RAM (library share): $ram bytes   budget $ram_budget (peak heap: tests/ram.rs)"
 echo "largest contributors (bytes):"
 arm-none-eabi-nm -S -C "$out/baseline.elf" | awk 'NF>=4 {$1=$2=$3=""; print substr($0,4)}' | sort -u >"$out/baseline.syms"
 arm-none-eabi-nm -S -C --size-sort "$out/with-lib.elf" | python3 -c '
@@ -86,6 +88,10 @@ if grep -qv '^HAL_' <<<"$undefined"; then
     fail=1
 else
     echo "  undefined symbols: $(wc -l <<<"$undefined") HAL_* functions, nothing else"
+fi
+if ((ram > ram_budget)); then
+    echo "FAIL: static RAM $ram bytes is over the budget of $ram_budget bytes" >&2
+    fail=1
 fi
 if ((flash > budget)); then
     echo "FAIL: flash share $flash bytes is over the budget of $budget bytes" >&2

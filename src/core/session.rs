@@ -11,6 +11,7 @@
 //! * the PSK key lives in the session, so any number of sessions coexist;
 //! * PSK padding is validated before anything is stripped.
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -204,7 +205,9 @@ pub struct Session<U> {
     token_prefix: u32,
     token_counter: u32,
     auth: Auth,
-    exchanges: Vec<Exchange<U>>,
+    // Boxed: a burst of sends grows this vector, and growing a vector of
+    // pointers briefly holds two copies of pointers, not of exchanges.
+    exchanges: Vec<Box<Exchange<U>>>,
     transmit: VecDeque<Vec<u8>>,
     events: VecDeque<Event<U>>,
     seen: [Option<u16>; SEEN_RING],
@@ -345,18 +348,18 @@ impl<U> Session<U> {
         };
         if let Auth::InProgress { reauth: true } = self.auth {
             // Size check now, so the caller hears about it synchronously.
-            if estimated_size(&up, 64) > MAX_PDU {
+            if estimated_size(&up, 64, true) > MAX_PDU {
                 return Err((SendError::MessageTooLong, up.user));
             }
             let mid = self.alloc_mid();
             let token = self.alloc_token();
-            self.exchanges.push(Exchange {
+            self.exchanges.push(Box::new(Exchange {
                 kind: Kind::Uplink(up),
                 mid,
                 token,
                 datagram: Vec::new(),
                 wait: Wait::Held,
-            });
+            }));
             return Ok(());
         }
         let (mid, token) = (self.alloc_mid(), self.alloc_token());
@@ -380,13 +383,13 @@ impl<U> Session<U> {
             self.stats.tx_datagrams += 1;
             self.transmit.push_back(datagram.clone());
             let deadline = now + u64::from(self.cfg.non_lifetime_ms);
-            self.exchanges.push(Exchange {
+            self.exchanges.push(Box::new(Exchange {
                 kind,
                 mid,
                 token,
                 datagram,
                 wait: Wait::Non { deadline },
-            });
+            }));
         }
     }
 
@@ -396,7 +399,7 @@ impl<U> Session<U> {
         let timeout = u64::from(base) + u64::from(random_below(&mut self.rng, base / 2 + 1));
         self.stats.tx_datagrams += 1;
         self.transmit.push_back(datagram.clone());
-        self.exchanges.push(Exchange {
+        self.exchanges.push(Box::new(Exchange {
             kind,
             mid,
             token,
@@ -406,7 +409,7 @@ impl<U> Session<U> {
                 timeout,
                 deadline: now + timeout,
             },
-        });
+        }));
     }
 
     /// Builds the uplink datagram with the current token (and, in PSK mode,
@@ -425,7 +428,7 @@ impl<U> Session<U> {
         } else {
             Type::NonConfirmable
         };
-        let capacity = estimated_size(up, authed.token.len());
+        let capacity = estimated_size(up, authed.token.len(), authed.key.is_some());
         let mut w = RequestWriter::new(capacity, ty, message::CODE_POST, mid, token);
         for seg in segments(&up.path) {
             w.option(message::OPTION_URI_PATH, seg);
@@ -435,7 +438,9 @@ impl<U> Session<U> {
         w.option(OPTION_TOKEN, authed.token.as_bytes());
         let Some(key) = &authed.key else {
             w.payload(&up.payload);
-            return w.finish(MAX_PDU).map_err(|_| SendError::MessageTooLong);
+            let d = w.finish(MAX_PDU).map_err(|_| SendError::MessageTooLong);
+            debug_assert!(d.as_ref().map_or(true, |d| d.len() <= capacity));
+            return d;
         };
         let mut num = sign::itoa_buf();
         let seq = sign::fmt_u64(&mut num, authed.next_seq).as_bytes();
@@ -448,6 +453,7 @@ impl<U> Session<U> {
             w.payload_space(psk::cipher_len(up.payload.len())),
         );
         let d = w.finish(MAX_PDU).map_err(|_| SendError::MessageTooLong)?;
+        debug_assert!(d.len() <= capacity, "estimated_size is an upper bound");
         // Spent only when the message goes out, so the numbers stay dense.
         authed.next_seq += 1;
         Ok(d)
@@ -515,13 +521,13 @@ impl<U> Session<U> {
                         self.stats.retransmissions += 1;
                     } else {
                         let e = self.exchanges.swap_remove(i);
-                        self.fail(now, e);
+                        self.fail(now, *e);
                         continue;
                     }
                 }
                 Wait::Separate { deadline } if deadline <= now => {
                     let e = self.exchanges.swap_remove(i);
-                    self.fail(now, e);
+                    self.fail(now, *e);
                     continue;
                 }
                 Wait::Non { deadline } if deadline <= now => {
@@ -576,7 +582,7 @@ impl<U> Session<U> {
             MessageType::Reset => match self.find_by_mid(mid) {
                 Some(i) => {
                     let e = self.exchanges.swap_remove(i);
-                    self.fail(now, e);
+                    self.fail(now, *e);
                 }
                 None => self.stats.rx_unmatched += 1,
             },
@@ -807,11 +813,15 @@ fn segments(path: &str) -> impl Iterator<Item = &[u8]> {
         .filter(|s| !s.is_empty())
 }
 
-/// Upper bound of an uplink's datagram size (PSK adds at most one block of
-/// padding; the seq option is at most 32 bytes).
-fn estimated_size<U>(up: &Uplink<U>, token_len: usize) -> usize {
-    let segs = segments(&up.path).count();
-    4 + 8 + up.path.len() + 3 * segs + 4 + 4 + token_len + 4 + 36 + 1 + up.payload.len() + 16
+/// Upper bound of an uplink's datagram size, close enough to serve as the
+/// buffer's capacity: header and token 12; each path segment 1-3 bytes of
+/// option header; Content-Format and Accept 2 each; the token option 5;
+/// in PSK mode the seq option (at most 2 + 32) and a block of padding.
+fn estimated_size<U>(up: &Uplink<U>, token_len: usize, psk: bool) -> usize {
+    let segs = segments(&up.path).map(|s| if s.len() < 13 { 1 } else { 3 });
+    let options = segs.sum::<usize>() + up.path.len() + 4 + 5 + token_len;
+    let psk_extra = if psk { 34 + 16 } else { 0 };
+    12 + options + 1 + up.payload.len() + psk_extra
 }
 
 /// A number in `0..n` (`n` > 0). 32-bit arithmetic: a 64-bit division is

@@ -504,19 +504,42 @@ pub extern "C" fn IOT_SetLogLevel(level: IOT_LogLevel) {
     }
 }
 
-/// The library allocates through the platform's allocator and keeps no
-/// statistics of its own; this only logs that.
+/// Logs the library's heap use: bytes in use, the high-water mark and live
+/// blocks, as allocated through `HAL_Malloc` (the C library's allocator).
+/// A Rust program linking the rlib with `std` uses its own allocator, and
+/// this says so.
 #[no_mangle]
 pub extern "C" fn IOT_DumpMemoryStats(level: IOT_LogLevel) {
     guard((), || {
-        if (IOT_LOG_CRIT..=IOT_LOG_DEBUG).contains(&level)
-            && level <= LOG_LEVEL.load(Ordering::Relaxed)
+        if !(IOT_LOG_CRIT..=IOT_LOG_DEBUG).contains(&level)
+            || level > LOG_LEVEL.load(Ordering::Relaxed)
         {
-            use crate::platform::Platform;
-            HalPlatform::default().log(
+            return;
+        }
+        use crate::platform::Platform;
+        let platform = HalPlatform::default();
+        #[cfg(all(feature = "firmware", not(feature = "std")))]
+        {
+            use crate::core::sign::{fmt_u64, itoa_buf};
+            let s = crate::platform::heap_stats::snapshot();
+            let (mut a, mut b, mut c) = (itoa_buf(), itoa_buf(), itoa_buf());
+            platform.log(
                 LogLevel::Info,
-                &["memory: no allocation statistics are kept"],
+                &[
+                    "memory: heap in use ",
+                    fmt_u64(&mut a, s.in_use as u64),
+                    " bytes, peak ",
+                    fmt_u64(&mut b, s.peak as u64),
+                    " bytes, ",
+                    fmt_u64(&mut c, s.blocks as u64),
+                    " blocks",
+                ],
             );
         }
+        #[cfg(not(all(feature = "firmware", not(feature = "std"))))]
+        platform.log(
+            LogLevel::Info,
+            &["memory: the program's Rust allocator is in use; no statistics"],
+        );
     })
 }

@@ -19,6 +19,23 @@ struct HalHeap;
 
 unsafe impl GlobalAlloc for HalHeap {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        // SAFETY: forwarded.
+        let p = unsafe { self.hal_alloc(l) };
+        if !p.is_null() {
+            super::heap_stats::allocated(l.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        super::heap_stats::freed(l.size());
+        // SAFETY: forwarded.
+        unsafe { self.hal_free(p, l) }
+    }
+}
+
+impl HalHeap {
+    unsafe fn hal_alloc(&self, l: Layout) -> *mut u8 {
         if l.align() <= HAL_ALIGN {
             // SAFETY: plain allocation of l.size() bytes.
             return unsafe { HAL_Malloc(l.size() as u32) }.cast();
@@ -35,7 +52,7 @@ unsafe impl GlobalAlloc for HalHeap {
         aligned as *mut u8
     }
 
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+    unsafe fn hal_free(&self, p: *mut u8, l: Layout) {
         if l.align() <= HAL_ALIGN {
             // SAFETY: p came from HAL_Malloc.
             unsafe { HAL_Free(p.cast()) };
@@ -51,6 +68,7 @@ unsafe impl GlobalAlloc for HalHeap {
 #[global_allocator]
 static HEAP: HalHeap = HalHeap;
 
+#[cfg(target_os = "none")]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     loop {
