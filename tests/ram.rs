@@ -39,9 +39,19 @@ fn peak_heap_of_a_psk_and_a_plain_session() {
     let sim = Sim::start(&["--device", &common::test_device()]);
     for (mode, url) in [("psk", sim.psk_url()), ("plain", sim.plain_url())] {
         let run = common::run_with_timeout(Command::new(&exe).arg(&url), Duration::from_secs(60));
-        assert!(run.success(), "{mode}: {}\n{}", run.describe(), sim.describe());
+        assert!(
+            run.success(),
+            "{mode}: {}\n{}",
+            run.describe(),
+            sim.describe()
+        );
         let lines = heap_lines(&run.stdout);
-        assert_eq!(lines.len(), 2, "{mode}: two memory lines expected:\n{}", run.stdout);
+        assert_eq!(
+            lines.len(),
+            2,
+            "{mode}: two memory lines expected:\n{}",
+            run.stdout
+        );
         let (in_use_before_deinit, peak) = lines[0];
         let (in_use_after, _) = lines[1];
         println!(

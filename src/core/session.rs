@@ -310,7 +310,11 @@ impl<U> Session<U> {
         };
         // A previous auth exchange (if any) is superseded.
         // There is at most one.
-        if let Some(i) = self.exchanges.iter().position(|e| matches!(e.kind, Kind::Auth)) {
+        if let Some(i) = self
+            .exchanges
+            .iter()
+            .position(|e| matches!(e.kind, Kind::Auth))
+        {
             self.exchanges.swap_remove(i);
         }
         self.auth = Auth::InProgress { reauth };
@@ -699,14 +703,16 @@ impl<U> Session<U> {
         }
         let payload = match (&self.auth, p.payload.is_empty()) {
             (_, true) => Vec::new(),
-            (Auth::Done(Authed { key: Some(key), .. }), false) => match key.decrypt(&p.payload) {
-                Ok(plain) => plain,
-                Err(_) => {
-                    self.stats.rx_decrypt_failed += 1;
-                    return false;
+            (Auth::Done(Authed { key: Some(key), .. }), false) => {
+                match key.decrypt_with_spare(&p.payload, 1) {
+                    Ok(plain) => plain,
+                    Err(_) => {
+                        self.stats.rx_decrypt_failed += 1;
+                        return false;
+                    }
                 }
-            },
-            _ => p.payload.clone(),
+            }
+            _ => with_spare(&p.payload, 1),
         };
         if let Kind::Uplink(u) = self.exchanges.swap_remove(i).kind {
             self.events.push_back(Event::Response {
@@ -800,10 +806,19 @@ pub fn check_path(path: &str) -> Result<(), SendError> {
     if path.len() > URI_MAX_LEN {
         return Err(SendError::UriTooLong);
     }
-    if path.bytes().any(|b| b == b'?' || b == b'#') || segments(path).next().is_none() {
+    let bytes = path.as_bytes();
+    if bytes.iter().any(|&b| b == b'?' || b == b'#') || bytes.iter().all(|&b| b == b'/') {
         return Err(SendError::InvalidPath);
     }
     Ok(())
+}
+
+/// A copy of `bytes` with room for `spare` more: the C ABI appends a NUL to
+/// every payload it hands out, and this saves that append a reallocation.
+fn with_spare(bytes: &[u8], spare: usize) -> Vec<u8> {
+    let mut v = Vec::with_capacity(bytes.len() + spare);
+    v.extend_from_slice(bytes);
+    v
 }
 
 /// The non-empty `/`-separated segments of a path, as Uri-Path values.
@@ -814,14 +829,15 @@ fn segments(path: &str) -> impl Iterator<Item = &[u8]> {
 }
 
 /// Upper bound of an uplink's datagram size, close enough to serve as the
-/// buffer's capacity: header and token 12; each path segment 1-3 bytes of
-/// option header; Content-Format and Accept 2 each; the token option 5;
-/// in PSK mode the seq option (at most 2 + 32) and a block of padding.
+/// buffer's capacity: header and token 12; path segments (each at least one
+/// byte, so at most `(len + 1) / 2` of them) with 1-2 bytes of option
+/// header each (a path is at most 135 bytes); Content-Format and Accept 2
+/// each; the token option 5; in PSK mode the seq option (at most 2 + 32)
+/// and a block of padding.
 fn estimated_size<U>(up: &Uplink<U>, token_len: usize, psk: bool) -> usize {
-    let segs = segments(&up.path).map(|s| if s.len() < 13 { 1 } else { 3 });
-    let options = segs.sum::<usize>() + up.path.len() + 4 + 5 + token_len;
+    let path = up.path.len() + 2 * up.path.len().div_ceil(2);
     let psk_extra = if psk { 34 + 16 } else { 0 };
-    12 + options + 1 + up.payload.len() + psk_extra
+    12 + path + 4 + 5 + token_len + 1 + up.payload.len() + psk_extra
 }
 
 /// A number in `0..n` (`n` > 0). 32-bit arithmetic: a 64-bit division is
