@@ -6,8 +6,10 @@
 #
 # MODE is plain (coap://), psk (coap-psk://) or dtls (coaps://, trusting the
 # emulator's generated CA through the reference HAL's IOTX_DTLS_CA_FILE).
-# TOPIC is the topic the sample must publish to, with PK/DN standing for the
-# test device (e.g. /topic/PK/DN/user/update). The sample gets the server as
+# TOPIC is the topic the sample must publish to, as the emulator logs it
+# (the Uri-Path after "topic"), with PK/DN standing for the test device:
+# /PK/DN/update for 2.x and 3.0.x, /PK/DN/user/update for 3.1/3.2. The
+# samples add a trailing '/' as the vendor's do; it must not reach the topic. The sample gets the server as
 # `-u URL` and the test device in IOTX_PRODUCT_KEY/IOTX_DEVICE_NAME/
 # IOTX_DEVICE_SECRET (3.0-style samples read it from the HAL; the others
 # carry the same device as their built-in default). Passes when the sample
