@@ -12,6 +12,7 @@
 //! config's device info. It never appears in a log line.
 #![allow(non_camel_case_types)]
 
+use alloc::boxed::Box;
 use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_int, c_void};
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -114,10 +115,12 @@ impl Settings {
 }
 
 /// A spin lock: the critical sections are a few hundred bytes of copying,
-/// and this must work before (and without) any HAL mutex.
+/// and this must work before (and without) any HAL mutex. The settings live
+/// on the heap from the first `IOT_SetupConnInfo`/`IOT_Ioctl` that stores
+/// something, so firmware that never calls them pays one pointer of RAM.
 struct Store {
     busy: AtomicBool,
-    settings: UnsafeCell<Settings>,
+    settings: UnsafeCell<Option<Box<Settings>>>,
 }
 
 // SAFETY: `settings` is only touched while `busy` is held.
@@ -125,10 +128,10 @@ unsafe impl Sync for Store {}
 
 static STORE: Store = Store {
     busy: AtomicBool::new(false),
-    settings: UnsafeCell::new(Settings::INITIAL),
+    settings: UnsafeCell::new(None),
 };
 
-fn with_settings<R>(f: impl FnOnce(&mut Settings) -> R) -> R {
+fn locked<R>(f: impl FnOnce(&mut Option<Box<Settings>>) -> R) -> R {
     while STORE
         .busy
         .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -142,9 +145,19 @@ fn with_settings<R>(f: impl FnOnce(&mut Settings) -> R) -> R {
     r
 }
 
+/// Changes the settings (allocating them on first use).
+fn with_settings<R>(f: impl FnOnce(&mut Settings) -> R) -> R {
+    locked(|s| f(s.get_or_insert_with(|| Box::new(Settings::INITIAL))))
+}
+
+/// Reads the settings (the initial ones when nothing was ever stored).
+fn read_settings<R>(f: impl FnOnce(&Settings) -> R) -> R {
+    locked(|s| f(s.as_deref().unwrap_or(&Settings::INITIAL)))
+}
+
 /// A copy of the stored settings (for `IOT_CoAP_Init`).
 pub(crate) fn settings() -> Settings {
-    with_settings(|s| *s)
+    read_settings(|s| *s)
 }
 
 /// Reads an identity string for a `Field<N>`: NULL, too long or empty is
@@ -267,7 +280,7 @@ unsafe fn ioctl(option: c_int, data: *mut c_void) -> c_int {
         }
     };
     let get = |read: fn(&Settings) -> &[u8]| {
-        with_settings(|s| {
+        read_settings(|s| {
             // SAFETY: the getters take a buffer of the vendor length + 1,
             // and each field holds at most that length.
             unsafe { put_str(data, read(s)) }
@@ -292,7 +305,7 @@ unsafe fn ioctl(option: c_int, data: *mut c_void) -> c_int {
             }
         }
         IOTX_IOCTL_GET_REGION => {
-            let region = with_settings(|s| s.region);
+            let region = read_settings(|s| s.region);
             // SAFETY: int * for this option.
             unsafe { *(data as *mut c_int) = region };
             SUCCESS_RETURN
@@ -308,7 +321,7 @@ unsafe fn ioctl(option: c_int, data: *mut c_void) -> c_int {
             }
         }
         IOTX_IOCTL_GET_DYNAMIC_REGISTER => {
-            let v = with_settings(|s| s.dynamic_register);
+            let v = read_settings(|s| s.dynamic_register);
             // SAFETY: int * for this option.
             unsafe { *(data as *mut c_int) = v };
             SUCCESS_RETURN
