@@ -20,4 +20,12 @@ cmake --build "$build" -j2
 (cd "$build" && ctest --output-on-failure)
 echo "== cmake consumers (add_subdirectory, find_package)"
 tests/cmake-consumer/run.sh
+echo "== firmware footprint (Cortex-M4, no std; installs its Debian packages)"
+bench/footprint.sh
+if bench/footprint.sh --budget 1000 >/dev/null 2>&1; then
+    echo "bench/footprint.sh passed a 1,000-byte budget: the gate is broken" >&2
+    exit 1
+fi
+echo "== instructions per uplink (callgrind)"
+bench/cpu.sh
 echo "test.sh: all suites passed"

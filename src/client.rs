@@ -41,7 +41,7 @@ struct Inner<P: Platform, U> {
     /// (retransmissions, datagrams received) when something last came in:
     /// a secure session that answers nothing for two retransmissions in a
     /// row is presumed dead (the server restarted and lost it).
-    progress: (u64, u64),
+    progress: (u32, u32),
 }
 
 pub struct Client<P: Platform, U> {
