@@ -24,11 +24,13 @@ impl core::fmt::Debug for PskKey {
 impl PskKey {
     /// Bytes 8..24 of `SHA256(secret + "," + random)`.
     pub fn derive(device_secret: &[u8], random: &[u8]) -> Self {
-        let mut h = Sha256::new();
-        h.update(device_secret);
-        h.update(b",");
-        h.update(random);
-        let d = h.finalize();
+        // One buffer, one update: each `update` call is inlined block
+        // handling, and this runs once per auth.
+        let mut input = Vec::with_capacity(device_secret.len() + 1 + random.len());
+        for part in [device_secret, b",", random] {
+            input.extend_from_slice(part);
+        }
+        let d = Sha256::digest(&input);
         let mut k = [0u8; 16];
         k.copy_from_slice(&d[8..24]);
         PskKey(k)

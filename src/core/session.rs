@@ -73,15 +73,36 @@ impl Config {
         device_secret: &str,
         security: Security,
     ) -> Self {
-        let mut client_id = String::with_capacity(product_key.len() + 1 + device_name.len());
-        for part in [product_key, ".", device_name] {
-            client_id.push_str(part);
-        }
+        Config::with_identity(
+            product_key.into(),
+            device_name.into(),
+            None,
+            device_secret.into(),
+            security,
+        )
+    }
+
+    /// [`Config::new`] taking the strings it keeps; `client_id` defaults to
+    /// `product_key.device_name`.
+    pub fn with_identity(
+        product_key: String,
+        device_name: String,
+        client_id: Option<String>,
+        device_secret: String,
+        security: Security,
+    ) -> Self {
+        let client_id = client_id.unwrap_or_else(|| {
+            let mut id = String::with_capacity(product_key.len() + 1 + device_name.len());
+            for part in [&product_key, ".", &device_name] {
+                id.push_str(part);
+            }
+            id
+        });
         Config {
-            product_key: product_key.into(),
-            device_name: device_name.into(),
+            product_key,
+            device_name,
             client_id,
-            device_secret: device_secret.into(),
+            device_secret,
             security,
             sign_method: SignMethod::HmacMd5,
             ack_timeout_ms: 2000,
@@ -469,6 +490,18 @@ impl<U> Session<U> {
     /// Next datagram to hand to the transport.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
         (!self.transmit.is_empty()).then(|| self.transmit.remove(0))
+    }
+
+    /// Every datagram waiting to go out, oldest first (what repeated
+    /// [`Session::poll_transmit`] calls would return).
+    pub fn take_transmit(&mut self) -> Vec<Vec<u8>> {
+        core::mem::take(&mut self.transmit)
+    }
+
+    /// Every pending event, oldest first (what repeated
+    /// [`Session::poll_event`] calls would return).
+    pub fn take_events(&mut self) -> Vec<Event<U>> {
+        core::mem::take(&mut self.events)
     }
 
     /// Next event for the application.

@@ -236,10 +236,8 @@ unsafe fn new_context(
             _ => return fail("bad URL (want coap://, coap-psk:// or coaps://host[:port])"),
         }
     };
-    let mut sc = Config::new(&pk, &dn, &secret, endpoint.security);
-    if !id.is_empty() {
-        sc.client_id = id;
-    }
+    let client_id = (!id.is_empty()).then_some(id);
+    let mut sc = Config::with_identity(pk, dn, client_id, secret, endpoint.security);
     // hmacmd5, as the vendor SDK signs and the platform guide defaults to.
     sc.sign_method = SignMethod::HmacMd5;
     let wait = if cfg.wait_time_ms > 0 {
