@@ -348,8 +348,10 @@ void IOT_CloseLog(void);
 void IOT_SetLogLevel(IOT_LogLevel level);
 
 /**
- * The library allocates through the platform's allocator and keeps no
- * statistics of its own; this only logs that.
+ * Logs the library's heap use: bytes in use, the high-water mark and live
+ * blocks, as allocated through `HAL_Malloc` (the C library's allocator).
+ * A Rust program linking the rlib with `std` uses its own allocator, and
+ * this says so.
  */
 void IOT_DumpMemoryStats(IOT_LogLevel level);
 
