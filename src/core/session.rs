@@ -11,12 +11,10 @@
 //! * the PSK key lives in the session, so any number of sessions coexist;
 //! * PSK padding is validated before anything is stripped.
 
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use coap_lite::{MessageClass, MessageType, Packet};
-
+use super::exchange::{EndReason, Exchanges, Incoming, Timing};
 use super::message::{self, RequestWriter, Type};
 use super::psk::{self, PskKey};
 use super::sign::{self, AuthParams, SignMethod};
@@ -40,8 +38,9 @@ pub const CODE_UNAUTHORIZED: u8 = 0x81;
 pub const FORMAT_JSON: u8 = 50;
 pub const FORMAT_CBOR: u8 = 60;
 
-/// Static configuration of a session.
-#[derive(Clone, Debug)]
+/// Static configuration of a session. Its `Debug` output leaves the device
+/// secret out.
+#[derive(Clone)]
 pub struct Config {
     pub product_key: String,
     pub device_name: String,
@@ -64,6 +63,25 @@ pub struct Config {
     /// Seed of the non-cryptographic PRNG for timeouts, message ids and
     /// tokens; give it real randomness.
     pub seed: u64,
+}
+
+impl core::fmt::Debug for Config {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // The secret never reaches a log, however a Config is printed.
+        f.debug_struct("Config")
+            .field("product_key", &self.product_key)
+            .field("device_name", &self.device_name)
+            .field("client_id", &self.client_id)
+            .field("device_secret", &"<redacted>")
+            .field("security", &self.security)
+            .field("sign_method", &self.sign_method)
+            .field("ack_timeout_ms", &self.ack_timeout_ms)
+            .field("max_retransmit", &self.max_retransmit)
+            .field("separate_timeout_ms", &self.separate_timeout_ms)
+            .field("non_lifetime_ms", &self.non_lifetime_ms)
+            .field("max_in_flight", &self.max_in_flight)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {
@@ -163,22 +181,6 @@ pub struct Stats {
     pub reauths: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Wait {
-    /// CON sent, no ACK yet: retransmit at `deadline`.
-    Con {
-        attempt: u8,
-        timeout: u64,
-        deadline: u64,
-    },
-    /// Empty ACK received: the response comes as a separate CON.
-    Separate { deadline: u64 },
-    /// NON sent: forget at `deadline`.
-    Non { deadline: u64 },
-    /// Answered 4.01: waits for the re-authentication to finish.
-    Held,
-}
-
 enum Kind<U> {
     Auth,
     Uplink(Uplink<U>),
@@ -196,14 +198,6 @@ struct Uplink<U> {
     auth_gen: u32,
 }
 
-struct Exchange<U> {
-    kind: Kind<U>,
-    mid: u16,
-    token: [u8; 8],
-    datagram: Vec<u8>,
-    wait: Wait,
-}
-
 enum Auth {
     None,
     InProgress { reauth: bool },
@@ -216,48 +210,34 @@ struct Authed {
     next_seq: u64,
 }
 
-/// Message ids of CON/NON responses already handled, for RFC 7252
-/// deduplication; a small ring is enough since the server's ids rise.
-const SEEN_RING: usize = 16;
-
 pub struct Session<U> {
     cfg: Config,
-    rng: u64,
-    next_mid: u16,
-    token_prefix: u32,
-    token_counter: u32,
     auth: Auth,
-    // Boxed: a burst of sends grows this vector, and growing a vector of
-    // pointers briefly holds two copies of pointers, not of exchanges.
-    exchanges: Vec<Box<Exchange<U>>>,
-    // Plain vectors used as queues: they hold a handful of items between
+    exchanges: Exchanges<Kind<U>>,
+    // A plain vector used as a queue: it holds a handful of events between
     // two drains, and VecDeque's ring logic costs flash on a Cortex-M.
-    transmit: Vec<Vec<u8>>,
     events: Vec<Event<U>>,
-    seen: [Option<u16>; SEEN_RING],
-    seen_pos: usize,
-    stats: Stats,
+    rx_decrypt_failed: u32,
+    reauths: u32,
     /// Counts successful authentications.
     auth_gen: u32,
 }
 
 impl<U> Session<U> {
     pub fn new(cfg: Config) -> Self {
-        let mut rng = cfg.seed | 1;
-        let first = xorshift(&mut rng);
+        let timing = Timing {
+            ack_timeout_ms: cfg.ack_timeout_ms,
+            max_retransmit: cfg.max_retransmit,
+            separate_timeout_ms: cfg.separate_timeout_ms,
+            non_lifetime_ms: cfg.non_lifetime_ms,
+        };
         Session {
-            next_mid: first as u16,
-            token_prefix: (first >> 32) as u32,
-            token_counter: 0,
-            rng,
+            exchanges: Exchanges::new(timing, cfg.seed),
             cfg,
             auth: Auth::None,
-            exchanges: Vec::new(),
-            transmit: Vec::new(),
             events: Vec::new(),
-            seen: [None; SEEN_RING],
-            seen_pos: 0,
-            stats: Stats::default(),
+            rx_decrypt_failed: 0,
+            reauths: 0,
             auth_gen: 0,
         }
     }
@@ -267,7 +247,17 @@ impl<U> Session<U> {
     }
 
     pub fn stats(&self) -> Stats {
-        self.stats
+        let c = self.exchanges.counters();
+        Stats {
+            tx_datagrams: c.tx_datagrams,
+            retransmissions: c.retransmissions,
+            rx_datagrams: c.rx_datagrams,
+            rx_malformed: c.rx_malformed,
+            rx_unmatched: c.rx_unmatched,
+            rx_duplicates: c.rx_duplicates,
+            rx_decrypt_failed: self.rx_decrypt_failed,
+            reauths: self.reauths,
+        }
     }
 
     /// True once a token is held (also while a 4.01 re-authentication runs:
@@ -297,7 +287,7 @@ impl<U> Session<U> {
         let seq = match self.cfg.security {
             // Any start value works: the platform answers with the seqOffset
             // to count from. Keep it small and positive.
-            Security::Psk => Some(random_below(&mut self.rng, 10_000) + 1),
+            Security::Psk => Some(self.exchanges.random_below(10_000) + 1),
             _ => None,
         };
         let params = AuthParams {
@@ -310,39 +300,28 @@ impl<U> Session<U> {
             ack_mode: None,
         };
         let body = sign::auth_body(&params, self.cfg.device_secret.as_bytes());
-        let mid = self.alloc_mid();
-        let token = self.alloc_token();
+        let ids = self.exchanges.next_ids();
         let mut w = RequestWriter::new(
             32 + body.len(),
             Type::Confirmable,
             message::CODE_POST,
-            mid,
-            &token,
+            ids.0,
+            &ids.1,
         );
         w.option(message::OPTION_URI_PATH, b"auth");
         w.option_uint(message::OPTION_CONTENT_FORMAT, FORMAT_JSON.into());
         w.option_uint(message::OPTION_ACCEPT, FORMAT_JSON.into());
         w.payload(&body);
-        let datagram = match w.finish(MAX_PDU) {
-            Ok(d) => d,
-            Err(_) => {
-                // Only a device name of ~1 KB gets here.
-                self.auth = Auth::None;
-                self.events.push(Event::AuthFailed { code: None });
-                return;
-            }
+        let Ok(datagram) = w.finish(MAX_PDU) else {
+            // Only a device name of ~1 KB gets here.
+            self.auth = Auth::None;
+            self.events.push(Event::AuthFailed { code: None });
+            return;
         };
         // A previous auth exchange (if any) is superseded.
-        // There is at most one.
-        if let Some(i) = self
-            .exchanges
-            .iter()
-            .position(|e| matches!(e.kind, Kind::Auth))
-        {
-            self.exchanges.swap_remove(i);
-        }
+        self.exchanges.cancel_first(|k| matches!(k, Kind::Auth));
         self.auth = Auth::InProgress { reauth };
-        self.push_con(now, Kind::Auth, mid, token, datagram);
+        self.exchanges.start(now, Kind::Auth, ids, datagram, true);
     }
 
     /// Queues an uplink `POST <path>`. `format` is [`FORMAT_JSON`] or
@@ -379,65 +358,33 @@ impl<U> Session<U> {
             if estimated_size(&up, 64, true) > MAX_PDU {
                 return Err((SendError::MessageTooLong, up.user));
             }
-            let mid = self.alloc_mid();
-            let token = self.alloc_token();
-            self.exchanges.push(Box::new(Exchange {
-                kind: Kind::Uplink(up),
-                mid,
-                token,
-                datagram: Vec::new(),
-                wait: Wait::Held,
-            }));
+            self.exchanges.park(Kind::Uplink(up));
             return Ok(());
         }
-        let (mid, token) = (self.alloc_mid(), self.alloc_token());
-        match self.encode_uplink(&up, mid, &token) {
+        let ids = self.exchanges.next_ids();
+        match self.encode_uplink(&up, ids) {
             Ok(datagram) => {
-                self.launch(now, Kind::Uplink(up), mid, token, datagram);
+                let confirmable = up.confirmable;
+                self.exchanges
+                    .start(now, Kind::Uplink(up), ids, datagram, confirmable);
                 Ok(())
             }
             Err(e) => Err((e, up.user)),
         }
     }
 
-    fn launch(&mut self, now: u64, kind: Kind<U>, mid: u16, token: [u8; 8], datagram: Vec<u8>) {
-        let confirmable = match &kind {
-            Kind::Uplink(u) => u.confirmable,
-            Kind::Auth => true,
-        };
-        if confirmable {
-            self.push_con(now, kind, mid, token, datagram);
-        } else {
-            self.stats.tx_datagrams = self.stats.tx_datagrams.wrapping_add(1);
-            self.transmit.push(datagram.clone());
-            let deadline = now + u64::from(self.cfg.non_lifetime_ms);
-            self.exchanges.push(Box::new(Exchange {
-                kind,
-                mid,
-                token,
-                datagram,
-                wait: Wait::Non { deadline },
-            }));
+    /// Encodes `up` with fresh ids and the current token, and sends it; a
+    /// message that no longer encodes is reported as failed.
+    fn launch(&mut self, now: u64, up: Uplink<U>) {
+        let ids = self.exchanges.next_ids();
+        match self.encode_uplink(&up, ids) {
+            Ok(datagram) => {
+                let confirmable = up.confirmable;
+                self.exchanges
+                    .start(now, Kind::Uplink(up), ids, datagram, confirmable);
+            }
+            Err(_) => self.events.push(Event::SendFailed { user: up.user }),
         }
-    }
-
-    fn push_con(&mut self, now: u64, kind: Kind<U>, mid: u16, token: [u8; 8], datagram: Vec<u8>) {
-        let base = self.cfg.ack_timeout_ms;
-        // [ACK_TIMEOUT, ACK_TIMEOUT * ACK_RANDOM_FACTOR (1.5)], integer only.
-        let timeout = u64::from(base) + u64::from(random_below(&mut self.rng, base / 2 + 1));
-        self.stats.tx_datagrams = self.stats.tx_datagrams.wrapping_add(1);
-        self.transmit.push(datagram.clone());
-        self.exchanges.push(Box::new(Exchange {
-            kind,
-            mid,
-            token,
-            datagram,
-            wait: Wait::Con {
-                attempt: 0,
-                timeout,
-                deadline: now + timeout,
-            },
-        }));
     }
 
     /// Builds the uplink datagram with the current token (and, in PSK mode,
@@ -445,8 +392,7 @@ impl<U> Session<U> {
     fn encode_uplink(
         &mut self,
         up: &Uplink<U>,
-        mid: u16,
-        token: &[u8; 8],
+        (mid, token): (u16, [u8; 8]),
     ) -> Result<Vec<u8>, SendError> {
         let Auth::Done(authed) = &mut self.auth else {
             return Err(SendError::NotAuthed);
@@ -457,7 +403,7 @@ impl<U> Session<U> {
             Type::NonConfirmable
         };
         let capacity = estimated_size(up, authed.token.len(), authed.key.is_some());
-        let mut w = RequestWriter::new(capacity, ty, message::CODE_POST, mid, token);
+        let mut w = RequestWriter::new(capacity, ty, message::CODE_POST, mid, &token);
         for seg in segments(&up.path) {
             w.option(message::OPTION_URI_PATH, seg);
         }
@@ -489,13 +435,13 @@ impl<U> Session<U> {
 
     /// Next datagram to hand to the transport.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        (!self.transmit.is_empty()).then(|| self.transmit.remove(0))
+        self.exchanges.poll_transmit()
     }
 
     /// Every datagram waiting to go out, oldest first (what repeated
     /// [`Session::poll_transmit`] calls would return).
     pub fn take_transmit(&mut self) -> Vec<Vec<u8>> {
-        core::mem::take(&mut self.transmit)
+        self.exchanges.take_transmit()
     }
 
     /// Every pending event, oldest first (what repeated
@@ -513,78 +459,29 @@ impl<U> Session<U> {
     /// its retransmissions, and restarts its current timeout from `now`:
     /// used when the transport was re-created (a new DTLS session).
     pub fn retransmit_now(&mut self, now: u64) {
-        for e in &mut self.exchanges {
-            if let Wait::Con {
-                timeout, deadline, ..
-            } = &mut e.wait
-            {
-                *deadline = now + *timeout;
-                self.transmit.push(e.datagram.clone());
-                self.stats.tx_datagrams = self.stats.tx_datagrams.wrapping_add(1);
-            }
-        }
+        self.exchanges.retransmit_now(now);
     }
 
     /// When `handle_timeout` must next be called (absolute ms), if ever.
     pub fn poll_timeout(&self) -> Option<u64> {
-        self.exchanges
-            .iter()
-            .filter_map(|e| match e.wait {
-                Wait::Con { deadline, .. }
-                | Wait::Separate { deadline }
-                | Wait::Non { deadline } => Some(deadline),
-                Wait::Held => None,
-            })
-            .min()
+        self.exchanges.poll_timeout()
     }
 
     /// Retransmits and expires what is due at `now`.
     pub fn handle_timeout(&mut self, now: u64) {
-        let mut i = 0;
-        while i < self.exchanges.len() {
-            let e = &mut self.exchanges[i];
-            match e.wait {
-                Wait::Con {
-                    attempt,
-                    timeout,
-                    deadline,
-                } if deadline <= now => {
-                    if attempt < self.cfg.max_retransmit {
-                        let timeout = timeout * 2;
-                        e.wait = Wait::Con {
-                            attempt: attempt + 1,
-                            timeout,
-                            deadline: now + timeout,
-                        };
-                        self.transmit.push(e.datagram.clone());
-                        self.stats.tx_datagrams = self.stats.tx_datagrams.wrapping_add(1);
-                        self.stats.retransmissions = self.stats.retransmissions.wrapping_add(1);
-                    } else {
-                        let e = self.exchanges.swap_remove(i);
-                        self.fail(now, *e);
-                        continue;
-                    }
-                }
-                Wait::Separate { deadline } if deadline <= now => {
-                    let e = self.exchanges.swap_remove(i);
-                    self.fail(now, *e);
-                    continue;
-                }
-                Wait::Non { deadline } if deadline <= now => {
-                    // No answer to a NON is normal: nothing to report.
-                    self.exchanges.swap_remove(i);
-                    continue;
-                }
-                _ => {}
-            }
-            i += 1;
-        }
+        self.exchanges.handle_timeout(now);
+        self.report_ended(now);
     }
 
-    fn fail(&mut self, now: u64, e: Exchange<U>) {
-        match e.kind {
-            Kind::Auth => self.auth_failed(now, None),
-            Kind::Uplink(u) => self.events.push(Event::SendFailed { user: u.user }),
+    /// Turns exchanges that ended without a response into events.
+    fn report_ended(&mut self, now: u64) {
+        for ended in self.exchanges.take_ended() {
+            match (ended.data, ended.reason) {
+                (Kind::Auth, _) => self.auth_failed(now, None),
+                // No answer to a NON is normal: nothing to report.
+                (Kind::Uplink(_), EndReason::Expired) => {}
+                (Kind::Uplink(u), _) => self.events.push(Event::SendFailed { user: u.user }),
+            }
         }
     }
 
@@ -592,14 +489,9 @@ impl<U> Session<U> {
         self.auth = Auth::None;
         self.events.push(Event::AuthFailed { code });
         // Messages held for a re-authentication cannot be sent any more.
-        let mut i = 0;
-        while i < self.exchanges.len() {
-            if self.exchanges[i].wait == Wait::Held {
-                if let Kind::Uplink(u) = self.exchanges.swap_remove(i).kind {
-                    self.events.push(Event::SendFailed { user: u.user });
-                }
-            } else {
-                i += 1;
+        for kind in self.exchanges.take_held() {
+            if let Kind::Uplink(u) = kind {
+                self.events.push(Event::SendFailed { user: u.user });
             }
         }
     }
@@ -607,177 +499,90 @@ impl<U> Session<U> {
     /// Processes one datagram from the platform. Anything that is not a
     /// well-formed answer to one of our exchanges is counted and dropped.
     pub fn handle_datagram(&mut self, now: u64, data: &[u8]) {
-        self.stats.rx_datagrams = self.stats.rx_datagrams.wrapping_add(1);
-        let Ok(p) = Packet::from_bytes(data) else {
-            self.stats.rx_malformed = self.stats.rx_malformed.wrapping_add(1);
-            return;
-        };
-        if p.header.get_version() != 1 {
-            self.stats.rx_malformed = self.stats.rx_malformed.wrapping_add(1);
+        if let Some(incoming) = self.exchanges.receive(now, data) {
+            self.respond(now, incoming);
+        }
+        self.report_ended(now);
+    }
+
+    /// A response to one of our exchanges: the auth's, or an uplink's.
+    fn respond(&mut self, now: u64, incoming: Incoming) {
+        let code = incoming.code;
+        match self.exchanges.data(&incoming) {
+            Kind::Auth => {
+                let payload = incoming.packet.payload.clone();
+                self.exchanges.accept(incoming);
+                self.auth_answered(now, code, &payload);
+            }
+            Kind::Uplink(u) if code == CODE_UNAUTHORIZED && !u.reauthed => {
+                let stale = u.auth_gen != self.auth_gen;
+                self.token_rejected(now, incoming, stale);
+            }
+            Kind::Uplink(_) => self.deliver(incoming),
+        }
+    }
+
+    /// An uplink answered 4.01, for the first time.
+    fn token_rejected(&mut self, now: u64, incoming: Incoming, stale: bool) {
+        if stale && matches!(self.auth, Auth::Done(_)) {
+            // Sent with a token that a re-authentication has already
+            // replaced: just send it again with the new one.
+            if let Kind::Uplink(mut up) = self.exchanges.accept(incoming) {
+                up.reauthed = true;
+                up.auth_gen = self.auth_gen;
+                self.launch(now, up);
+            }
             return;
         }
-        let code: u8 = p.header.code.into();
-        let mid = p.header.message_id;
-        match p.header.get_type() {
-            MessageType::Reset => match self.find_by_mid(mid) {
-                Some(i) => {
-                    let e = self.exchanges.swap_remove(i);
-                    self.fail(now, *e);
+        // Token expired or revoked: hold the message, get a new token, send
+        // it again (once).
+        self.exchanges.hold(incoming, |k| {
+            if let Kind::Uplink(u) = k {
+                u.reauthed = true;
+            }
+        });
+        if !self.auth_in_progress() {
+            self.reauths = self.reauths.wrapping_add(1);
+            self.begin_auth(now, true);
+        }
+    }
+
+    /// Hands an uplink's response to the application; a PSK payload that
+    /// does not decrypt is dropped and the exchange goes on.
+    fn deliver(&mut self, incoming: Incoming) {
+        let body = &incoming.packet.payload;
+        let payload = match &self.auth {
+            _ if body.is_empty() => Vec::new(),
+            Auth::Done(Authed { key: Some(key), .. }) => match key.decrypt_with_spare(body, 1) {
+                Ok(plain) => plain,
+                Err(_) => {
+                    self.rx_decrypt_failed = self.rx_decrypt_failed.wrapping_add(1);
+                    return;
                 }
-                None => self.stats.rx_unmatched += 1,
             },
-            MessageType::Acknowledgement => {
-                let Some(i) = self.find_by_mid(mid) else {
-                    self.stats.rx_unmatched = self.stats.rx_unmatched.wrapping_add(1);
-                    return;
-                };
-                if code == 0 {
-                    let deadline = now + u64::from(self.cfg.separate_timeout_ms);
-                    self.exchanges[i].wait = Wait::Separate { deadline };
-                } else if p.get_token() == self.exchanges[i].token {
-                    self.complete(now, i, code, &p);
-                } else {
-                    self.stats.rx_unmatched = self.stats.rx_unmatched.wrapping_add(1);
-                }
-            }
-            ty @ (MessageType::Confirmable | MessageType::NonConfirmable) => {
-                let con = ty == MessageType::Confirmable;
-                if !matches!(MessageClass::from(code), MessageClass::Response(_)) || code >> 5 < 2 {
-                    // The platform sends us no requests: refuse with RST.
-                    if con {
-                        self.queue_empty(Type::Reset, mid);
-                    }
-                    self.stats.rx_unmatched = self.stats.rx_unmatched.wrapping_add(1);
-                    return;
-                }
-                if self.seen.contains(&Some(mid)) {
-                    self.stats.rx_duplicates = self.stats.rx_duplicates.wrapping_add(1);
-                    if con {
-                        self.queue_empty(Type::Acknowledgement, mid);
-                    }
-                    return;
-                }
-                let found = self
-                    .exchanges
-                    .iter()
-                    .position(|e| e.token == p.get_token() && e.wait != Wait::Held);
-                let Some(i) = found else {
-                    // Unknown token: RFC 7252 5.3.2 says reject a CON.
-                    if con {
-                        self.queue_empty(Type::Reset, mid);
-                    }
-                    self.stats.rx_unmatched = self.stats.rx_unmatched.wrapping_add(1);
-                    return;
-                };
-                if self.complete(now, i, code, &p) {
-                    self.seen[self.seen_pos] = Some(mid);
-                    self.seen_pos = (self.seen_pos + 1) % SEEN_RING;
-                    if con {
-                        self.queue_empty(Type::Acknowledgement, mid);
-                    }
-                }
-            }
-        }
-    }
-
-    fn find_by_mid(&self, mid: u16) -> Option<usize> {
-        self.exchanges
-            .iter()
-            .position(|e| e.mid == mid && matches!(e.wait, Wait::Con { .. } | Wait::Non { .. }))
-    }
-
-    fn queue_empty(&mut self, ty: Type, mid: u16) {
-        self.stats.tx_datagrams = self.stats.tx_datagrams.wrapping_add(1);
-        self.transmit.push(message::empty(ty, mid));
-    }
-
-    /// Finishes exchange `i` with a response. Returns false when the
-    /// response was rejected (undecryptable) and the exchange goes on.
-    fn complete(&mut self, now: u64, i: usize, code: u8, p: &Packet) -> bool {
-        if matches!(self.exchanges[i].kind, Kind::Auth) {
-            self.exchanges.swap_remove(i);
-            self.auth_answered(now, code, &p.payload);
-            return true;
-        }
-        if code == CODE_UNAUTHORIZED {
-            let reauthed = match &self.exchanges[i].kind {
-                Kind::Uplink(u) => u.reauthed,
-                Kind::Auth => true,
-            };
-            let stale = match &self.exchanges[i].kind {
-                Kind::Uplink(u) => u.auth_gen != self.auth_gen,
-                Kind::Auth => false,
-            };
-            if !reauthed && stale && matches!(self.auth, Auth::Done(_)) {
-                // Sent with a token that a re-authentication has already
-                // replaced: just send it again with the new one.
-                if let Kind::Uplink(mut up) = self.exchanges.swap_remove(i).kind {
-                    up.reauthed = true;
-                    up.auth_gen = self.auth_gen;
-                    let (mid, token) = (self.alloc_mid(), self.alloc_token());
-                    match self.encode_uplink(&up, mid, &token) {
-                        Ok(d) => self.launch(now, Kind::Uplink(up), mid, token, d),
-                        Err(_) => self.events.push(Event::SendFailed { user: up.user }),
-                    }
-                }
-                return true;
-            }
-            if !reauthed {
-                // Token expired or revoked: hold the message, get a new
-                // token, send it again (once).
-                let e = &mut self.exchanges[i];
-                e.wait = Wait::Held;
-                if let Kind::Uplink(u) = &mut e.kind {
-                    u.reauthed = true;
-                }
-                if !matches!(self.auth, Auth::InProgress { .. }) {
-                    self.stats.reauths = self.stats.reauths.wrapping_add(1);
-                    self.begin_auth(now, true);
-                }
-                return true;
-            }
-        }
-        let payload = match (&self.auth, p.payload.is_empty()) {
-            (_, true) => Vec::new(),
-            (Auth::Done(Authed { key: Some(key), .. }), false) => {
-                match key.decrypt_with_spare(&p.payload, 1) {
-                    Ok(plain) => plain,
-                    Err(_) => {
-                        self.stats.rx_decrypt_failed = self.stats.rx_decrypt_failed.wrapping_add(1);
-                        return false;
-                    }
-                }
-            }
-            _ => with_spare(&p.payload, 1),
+            _ => with_spare(body, 1),
         };
-        if let Kind::Uplink(u) = self.exchanges.swap_remove(i).kind {
+        let code = incoming.code;
+        if let Kind::Uplink(u) = self.exchanges.accept(incoming) {
             self.events.push(Event::Response {
                 user: u.user,
                 code,
                 payload,
             });
         }
-        true
     }
 
     fn auth_answered(&mut self, now: u64, code: u8, payload: &[u8]) {
-        if code != CODE_CONTENT {
-            self.auth_failed(now, Some(code));
-            return;
-        }
-        let Some(resp) = sign::parse_auth_response(payload) else {
-            self.auth_failed(now, Some(code));
-            return;
+        let resp = match sign::parse_auth_response(payload) {
+            Some(r) if code == CODE_CONTENT => r,
+            _ => return self.auth_failed(now, Some(code)),
         };
         let key = match (self.cfg.security, &resp.random) {
             (Security::Psk, Some(random)) => Some(PskKey::derive(
                 self.cfg.device_secret.as_bytes(),
                 random.as_bytes(),
             )),
-            (Security::Psk, None) => {
-                self.auth_failed(now, Some(code));
-                return;
-            }
+            (Security::Psk, None) => return self.auth_failed(now, Some(code)),
             _ => None,
         };
         // The guide: seq must be larger than seqOffset.
@@ -790,37 +595,12 @@ impl<U> Session<U> {
         self.auth_gen = self.auth_gen.wrapping_add(1);
         self.events.push(Event::Authenticated);
         // Send what waited for the new token, with fresh ids.
-        let mut i = 0;
-        while i < self.exchanges.len() {
-            if self.exchanges[i].wait != Wait::Held {
-                i += 1;
-                continue;
-            }
-            let e = self.exchanges.swap_remove(i);
-            let Kind::Uplink(mut up) = e.kind else {
-                continue;
-            };
-            up.auth_gen = self.auth_gen;
-            let (mid, token) = (self.alloc_mid(), self.alloc_token());
-            match self.encode_uplink(&up, mid, &token) {
-                Ok(d) => self.launch(now, Kind::Uplink(up), mid, token, d),
-                Err(_) => self.events.push(Event::SendFailed { user: up.user }),
+        for kind in self.exchanges.take_held() {
+            if let Kind::Uplink(mut up) = kind {
+                up.auth_gen = self.auth_gen;
+                self.launch(now, up);
             }
         }
-    }
-
-    fn alloc_mid(&mut self) -> u16 {
-        let m = self.next_mid;
-        self.next_mid = self.next_mid.wrapping_add(1);
-        m
-    }
-
-    fn alloc_token(&mut self) -> [u8; 8] {
-        self.token_counter = self.token_counter.wrapping_add(1);
-        let mut t = [0u8; 8];
-        t[..4].copy_from_slice(&self.token_prefix.to_be_bytes());
-        t[4..].copy_from_slice(&self.token_counter.to_be_bytes());
-        t
     }
 }
 
@@ -876,27 +656,12 @@ fn estimated_size<U>(up: &Uplink<U>, token_len: usize, psk: bool) -> usize {
     12 + path + 4 + 5 + token_len + 1 + up.payload.len() + psk_extra
 }
 
-/// A number in `0..n` (`n` > 0). 32-bit arithmetic: a 64-bit division is
-/// a library routine on a Cortex-M.
-fn random_below(rng: &mut u64, n: u32) -> u32 {
-    ((xorshift(rng) >> 32) as u32) % n
-}
-
-/// xorshift64*: timeouts, message ids and tokens need spread, not secrecy.
-fn xorshift(s: &mut u64) -> u64 {
-    let mut x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::exchange::xorshift;
     use alloc::vec;
-    use coap_lite::{CoapOption, RequestType, ResponseType};
+    use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
 
     fn cfg(sec: Security) -> Config {
         Config::new(
@@ -940,6 +705,17 @@ mod tests {
         answer(&mut s, 10, &req, ResponseType::Content, token_json);
         assert_eq!(s.poll_event(), Some(Event::Authenticated));
         s
+    }
+
+    #[test]
+    fn config_debug_hides_the_secret() {
+        let c = cfg(Security::Psk);
+        let text = alloc::format!("{c:?}");
+        assert!(!text.contains(&c.device_secret), "{text}");
+        assert!(
+            text.contains("<redacted>") && text.contains("a1TestPK001"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -1314,35 +1090,5 @@ mod tests {
         assert_eq!(code_text(0x81, &mut b), "4.01");
         assert_eq!(code_text(0x8f, &mut b), "4.15");
         assert_eq!(code_text(0xa0, &mut b), "5.00");
-    }
-
-    #[test]
-    fn message_ids_wrap() {
-        let mut c = cfg(Security::Plain);
-        c.max_in_flight = usize::MAX;
-        let mut s: Session<u32> = Session::new(c);
-        s.next_mid = 0xfffe;
-        s.start_auth(0);
-        let a = Packet::from_bytes(&s.poll_transmit().unwrap()).unwrap();
-        s.handle_datagram(1, &{
-            let mut p = Packet::new();
-            p.header.set_type(MessageType::Acknowledgement);
-            p.header.code = MessageClass::Response(ResponseType::Content);
-            p.header.message_id = a.header.message_id;
-            p.set_token(a.get_token().to_vec());
-            p.payload = br#"{"token":"t"}"#.to_vec();
-            p.to_bytes().unwrap()
-        });
-        let mut mids = Vec::new();
-        for i in 0..3 {
-            s.send(2, "/topic/a", b"", FORMAT_JSON, false, i).unwrap();
-            mids.push(
-                Packet::from_bytes(&s.poll_transmit().unwrap())
-                    .unwrap()
-                    .header
-                    .message_id,
-            );
-        }
-        assert_eq!(mids, vec![0xffff, 0, 1]);
     }
 }

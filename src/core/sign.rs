@@ -159,7 +159,8 @@ pub fn auth_body(p: &AuthParams<'_>, device_secret: &[u8]) -> Vec<u8> {
 }
 
 /// The platform's 2.05 answer to `/auth`. PSK adds `random` and `seqOffset`.
-#[derive(Deserialize, Debug, Default, PartialEq, Eq)]
+/// `Debug` shows neither the token nor the random (both are credentials).
+#[derive(Deserialize, Default, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthResponse {
     pub token: String,
@@ -167,6 +168,16 @@ pub struct AuthResponse {
     pub random: Option<String>,
     #[serde(default)]
     pub seq_offset: Option<u64>,
+}
+
+impl core::fmt::Debug for AuthResponse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AuthResponse")
+            .field("token", &"<redacted>")
+            .field("random", &self.random.as_ref().map(|_| "<redacted>"))
+            .field("seq_offset", &self.seq_offset)
+            .finish()
+    }
 }
 
 pub fn parse_auth_response(payload: &[u8]) -> Option<AuthResponse> {
@@ -325,6 +336,14 @@ mod tests {
         assert_eq!(r.seq_offset, Some(7));
         assert!(parse_auth_response(br#"{"token":"t","seqOffset":-1}"#).is_none());
         assert!(parse_auth_response(br#"{"token":"t"} trailing"#).is_none());
+    }
+
+    #[test]
+    fn auth_response_debug_hides_credentials() {
+        let r =
+            parse_auth_response(br#"{"random":"ad2b3a5eb51d64f7","token":"MZ8m.ad2b"}"#).unwrap();
+        let text = alloc::format!("{r:?}");
+        assert!(!text.contains("MZ8m") && !text.contains("ad2b3a"), "{text}");
     }
 
     #[test]

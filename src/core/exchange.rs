@@ -1,0 +1,744 @@
+//! The RFC 7252 message layer: message ids and tokens, CON retransmission
+//! on the caller's clock, empty ACKs and separate responses, NON
+//! lifetimes, RST, and deduplication of responses.
+//!
+//! It is generic over what an exchange carries (`T`) and knows nothing of
+//! the protocol above it. It hands matched responses up as [`Incoming`]
+//! for the layer above to [`Exchanges::accept`], [`Exchanges::hold`] or
+//! ignore, and reports exchanges that ended without a response as
+//! [`Ended`] values; it never calls upward.
+//!
+//! Timers (RFC 7252 §4.2, integer only): the first timeout is random in
+//! `[ACK_TIMEOUT, ACK_TIMEOUT * 1.5]` and doubles with each of
+//! `MAX_RETRANSMIT` retransmissions; after the last one the exchange has
+//! timed out.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use coap_lite::{MessageClass, MessageType, Packet};
+
+use super::message::{self, Type};
+
+/// Timing and capacity of the message layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// RFC 7252 ACK_TIMEOUT (ms).
+    pub ack_timeout_ms: u32,
+    /// RFC 7252 MAX_RETRANSMIT.
+    pub max_retransmit: u8,
+    /// How long to wait for a separate (CON) response after its empty ACK.
+    pub separate_timeout_ms: u32,
+    /// How long a NON request waits for a response before it is forgotten.
+    pub non_lifetime_ms: u32,
+}
+
+/// What the message layer counted; hostile input shows up here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub tx_datagrams: u32,
+    pub retransmissions: u32,
+    pub rx_datagrams: u32,
+    /// Not decodable as CoAP.
+    pub rx_malformed: u32,
+    /// Well-formed but matching no exchange (late, duplicate or forged).
+    pub rx_unmatched: u32,
+    /// Repeated CON/NON responses (same message id) processed once.
+    pub rx_duplicates: u32,
+}
+
+/// Why an exchange ended without a response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// A CON got no ACK after every retransmission, or no separate
+    /// response in time.
+    TimedOut,
+    /// The peer answered with RST.
+    Reset,
+    /// A NON's lifetime passed with no response (nothing was promised).
+    Expired,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Ended<T> {
+    pub data: T,
+    pub reason: EndReason,
+}
+
+/// A response matched to an exchange, waiting for the layer above to
+/// accept it, hold its exchange, or ignore it (which leaves the exchange
+/// as it was and the response unacknowledged).
+pub struct Incoming {
+    index: usize,
+    pub code: u8,
+    pub packet: Packet,
+    /// Message id of a CON/NON response: acknowledged (CON) and remembered
+    /// for deduplication once accepted.
+    separate_mid: Option<(u16, bool)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wait {
+    /// CON sent, no ACK yet: retransmit at `deadline`.
+    Con {
+        attempt: u8,
+        timeout: u64,
+        deadline: u64,
+    },
+    /// Empty ACK received: the response comes as a separate CON.
+    Separate { deadline: u64 },
+    /// NON sent: forget at `deadline`.
+    Non { deadline: u64 },
+    /// Parked by the layer above; no timer, matches no response.
+    Held,
+}
+
+struct Entry<T> {
+    data: T,
+    mid: u16,
+    token: [u8; 8],
+    datagram: Vec<u8>,
+    wait: Wait,
+}
+
+/// Message ids of CON/NON responses already handled, for RFC 7252
+/// deduplication; a small ring is enough since the server's ids rise.
+const SEEN_RING: usize = 16;
+
+pub struct Exchanges<T> {
+    timing: Timing,
+    rng: u64,
+    next_mid: u16,
+    token_prefix: u32,
+    token_counter: u32,
+    // Boxed: a burst of sends grows this vector, and growing a vector of
+    // pointers briefly holds two copies of pointers, not of exchanges.
+    list: Vec<Box<Entry<T>>>,
+    // Plain vectors used as queues: they hold a handful of items between
+    // two drains, and VecDeque's ring logic costs flash on a Cortex-M.
+    transmit: Vec<Vec<u8>>,
+    ended: Vec<Ended<T>>,
+    seen: [Option<u16>; SEEN_RING],
+    seen_pos: usize,
+    counters: Counters,
+}
+
+impl<T> Exchanges<T> {
+    /// `seed` drives message ids, tokens and timeout jitter.
+    pub fn new(timing: Timing, seed: u64) -> Self {
+        let mut rng = seed | 1;
+        let first = xorshift(&mut rng);
+        Exchanges {
+            timing,
+            rng,
+            next_mid: first as u16,
+            token_prefix: (first >> 32) as u32,
+            token_counter: 0,
+            list: Vec::new(),
+            transmit: Vec::new(),
+            ended: Vec::new(),
+            seen: [None; SEEN_RING],
+            seen_pos: 0,
+            counters: Counters::default(),
+        }
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// Exchanges not yet ended (held ones included).
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// A number in `0..n` (`n` > 0) from the layer's generator, so that one
+    /// seed drives everything above it too.
+    pub fn random_below(&mut self, n: u32) -> u32 {
+        random_below(&mut self.rng, n)
+    }
+
+    /// The message id and token for the next request.
+    pub fn next_ids(&mut self) -> (u16, [u8; 8]) {
+        let mid = self.next_mid;
+        self.next_mid = self.next_mid.wrapping_add(1);
+        self.token_counter = self.token_counter.wrapping_add(1);
+        let mut token = [0u8; 8];
+        token[..4].copy_from_slice(&self.token_prefix.to_be_bytes());
+        token[4..].copy_from_slice(&self.token_counter.to_be_bytes());
+        (mid, token)
+    }
+
+    /// Sends `datagram` (encoded with `mid` and `token` from
+    /// [`Exchanges::next_ids`]) and starts its timers.
+    pub fn start(
+        &mut self,
+        now: u64,
+        data: T,
+        (mid, token): (u16, [u8; 8]),
+        datagram: Vec<u8>,
+        confirmable: bool,
+    ) {
+        let wait = if confirmable {
+            let base = self.timing.ack_timeout_ms;
+            let timeout = u64::from(base) + u64::from(self.random_below(base / 2 + 1));
+            Wait::Con {
+                attempt: 0,
+                timeout,
+                deadline: now + timeout,
+            }
+        } else {
+            Wait::Non {
+                deadline: now + u64::from(self.timing.non_lifetime_ms),
+            }
+        };
+        self.queue(datagram.clone());
+        self.list.push(Box::new(Entry {
+            data,
+            mid,
+            token,
+            datagram,
+            wait,
+        }));
+    }
+
+    /// Keeps `data` with no datagram and no timer until
+    /// [`Exchanges::take_held`].
+    pub fn park(&mut self, data: T) {
+        let (mid, token) = self.next_ids();
+        self.list.push(Box::new(Entry {
+            data,
+            mid,
+            token,
+            datagram: Vec::new(),
+            wait: Wait::Held,
+        }));
+    }
+
+    /// Removes and returns every held exchange's data, in the order held.
+    pub fn take_held(&mut self) -> Vec<T> {
+        let mut held = Vec::new();
+        let mut i = 0;
+        while i < self.list.len() {
+            if self.list[i].wait == Wait::Held {
+                held.push(self.list.remove(i).data);
+            } else {
+                i += 1;
+            }
+        }
+        held
+    }
+
+    /// Drops the first exchange whose data matches, without an outcome.
+    pub fn cancel_first(&mut self, matches: impl Fn(&T) -> bool) {
+        if let Some(i) = self.list.iter().position(|e| matches(&e.data)) {
+            self.list.swap_remove(i);
+        }
+    }
+
+    /// The oldest datagram waiting to go out.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.transmit.is_empty()).then(|| self.transmit.remove(0))
+    }
+
+    /// Datagrams waiting to go out, oldest first.
+    pub fn take_transmit(&mut self) -> Vec<Vec<u8>> {
+        core::mem::take(&mut self.transmit)
+    }
+
+    /// Exchanges that ended without a response since the last call.
+    pub fn take_ended(&mut self) -> Vec<Ended<T>> {
+        core::mem::take(&mut self.ended)
+    }
+
+    /// When [`Exchanges::handle_timeout`] must next be called, if ever.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.list
+            .iter()
+            .filter_map(|e| match e.wait {
+                Wait::Con { deadline, .. }
+                | Wait::Separate { deadline }
+                | Wait::Non { deadline } => Some(deadline),
+                Wait::Held => None,
+            })
+            .min()
+    }
+
+    /// Retransmits and ends what is due at `now`.
+    pub fn handle_timeout(&mut self, now: u64) {
+        let mut i = 0;
+        while i < self.list.len() {
+            match self.list[i].wait {
+                Wait::Con {
+                    attempt,
+                    timeout,
+                    deadline,
+                } if deadline <= now => {
+                    if attempt < self.timing.max_retransmit {
+                        self.retransmit(i, now, attempt + 1, timeout * 2);
+                        self.counters.retransmissions =
+                            self.counters.retransmissions.wrapping_add(1);
+                    } else {
+                        self.end(i, EndReason::TimedOut);
+                        continue;
+                    }
+                }
+                Wait::Separate { deadline } if deadline <= now => {
+                    self.end(i, EndReason::TimedOut);
+                    continue;
+                }
+                Wait::Non { deadline } if deadline <= now => {
+                    self.end(i, EndReason::Expired);
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+
+    fn retransmit(&mut self, i: usize, now: u64, attempt: u8, timeout: u64) {
+        let e = &mut self.list[i];
+        e.wait = Wait::Con {
+            attempt,
+            timeout,
+            deadline: now + timeout,
+        };
+        let d = e.datagram.clone();
+        self.queue(d);
+    }
+
+    /// Sends every unanswered CON again at once, without spending one of
+    /// its retransmissions, and restarts its current timeout from `now`:
+    /// for a transport that was just re-created.
+    pub fn retransmit_now(&mut self, now: u64) {
+        for i in 0..self.list.len() {
+            if let Wait::Con {
+                attempt, timeout, ..
+            } = self.list[i].wait
+            {
+                self.retransmit(i, now, attempt, timeout);
+            }
+        }
+    }
+
+    fn end(&mut self, i: usize, reason: EndReason) {
+        let data = self.list.swap_remove(i).data;
+        self.ended.push(Ended { data, reason });
+    }
+
+    fn queue(&mut self, datagram: Vec<u8>) {
+        self.counters.tx_datagrams = self.counters.tx_datagrams.wrapping_add(1);
+        self.transmit.push(datagram);
+    }
+
+    /// Processes one datagram. RST and empty ACKs are handled here; a
+    /// response matching an exchange is returned for the layer above;
+    /// anything else is counted and dropped (a CON request or a CON with an
+    /// unknown token is answered with RST, a repeated CON response with
+    /// ACK, as RFC 7252 §4.2 and §5.3.2 say).
+    pub fn receive(&mut self, now: u64, data: &[u8]) -> Option<Incoming> {
+        self.counters.rx_datagrams = self.counters.rx_datagrams.wrapping_add(1);
+        let packet = match Packet::from_bytes(data) {
+            Ok(p) if p.header.get_version() == 1 => p,
+            _ => {
+                self.counters.rx_malformed = self.counters.rx_malformed.wrapping_add(1);
+                return None;
+            }
+        };
+        let code: u8 = packet.header.code.into();
+        let mid = packet.header.message_id;
+        match packet.header.get_type() {
+            MessageType::Reset => {
+                match self.find_by_mid(mid) {
+                    Some(i) => self.end(i, EndReason::Reset),
+                    None => self.unmatched(),
+                }
+                None
+            }
+            MessageType::Acknowledgement => self.receive_ack(now, code, mid, packet),
+            ty => self.receive_separate(code, mid, ty == MessageType::Confirmable, packet),
+        }
+    }
+
+    fn receive_ack(&mut self, now: u64, code: u8, mid: u16, packet: Packet) -> Option<Incoming> {
+        let Some(index) = self.find_by_mid(mid) else {
+            self.unmatched();
+            return None;
+        };
+        if code == 0 {
+            let deadline = now + u64::from(self.timing.separate_timeout_ms);
+            self.list[index].wait = Wait::Separate { deadline };
+            return None;
+        }
+        if packet.get_token() != self.list[index].token {
+            self.unmatched();
+            return None;
+        }
+        Some(Incoming {
+            index,
+            code,
+            packet,
+            separate_mid: None,
+        })
+    }
+
+    fn receive_separate(
+        &mut self,
+        code: u8,
+        mid: u16,
+        con: bool,
+        packet: Packet,
+    ) -> Option<Incoming> {
+        if !matches!(MessageClass::from(code), MessageClass::Response(_)) || code >> 5 < 2 {
+            // This client serves no requests: refuse with RST.
+            self.refuse(con, mid);
+            return None;
+        }
+        if self.seen.contains(&Some(mid)) {
+            self.counters.rx_duplicates = self.counters.rx_duplicates.wrapping_add(1);
+            if con {
+                self.queue(message::empty(Type::Acknowledgement, mid));
+            }
+            return None;
+        }
+        let found = self
+            .list
+            .iter()
+            .position(|e| e.token == packet.get_token() && e.wait != Wait::Held);
+        let Some(index) = found else {
+            // Unknown token: RFC 7252 5.3.2 says reject a CON.
+            self.refuse(con, mid);
+            return None;
+        };
+        Some(Incoming {
+            index,
+            code,
+            packet,
+            separate_mid: Some((mid, con)),
+        })
+    }
+
+    fn refuse(&mut self, con: bool, mid: u16) {
+        if con {
+            self.queue(message::empty(Type::Reset, mid));
+        }
+        self.unmatched();
+    }
+
+    fn unmatched(&mut self) {
+        self.counters.rx_unmatched = self.counters.rx_unmatched.wrapping_add(1);
+    }
+
+    fn find_by_mid(&self, mid: u16) -> Option<usize> {
+        self.list
+            .iter()
+            .position(|e| e.mid == mid && matches!(e.wait, Wait::Con { .. } | Wait::Non { .. }))
+    }
+
+    /// The data of the exchange `incoming` answers.
+    pub fn data(&self, incoming: &Incoming) -> &T {
+        &self.list[incoming.index].data
+    }
+
+    /// Ends the exchange with this response and returns its data; a CON
+    /// response is acknowledged.
+    pub fn accept(&mut self, incoming: Incoming) -> T {
+        self.settle(&incoming);
+        self.list.swap_remove(incoming.index).data
+    }
+
+    /// Keeps the exchange, parked as by [`Exchanges::park`], and settles
+    /// the response (acknowledged, remembered).
+    pub fn hold(&mut self, incoming: Incoming, update: impl FnOnce(&mut T)) {
+        self.settle(&incoming);
+        let e = &mut self.list[incoming.index];
+        e.wait = Wait::Held;
+        update(&mut e.data);
+    }
+
+    fn settle(&mut self, incoming: &Incoming) {
+        if let Some((mid, con)) = incoming.separate_mid {
+            self.seen[self.seen_pos] = Some(mid);
+            self.seen_pos = (self.seen_pos + 1) % SEEN_RING;
+            if con {
+                self.queue(message::empty(Type::Acknowledgement, mid));
+            }
+        }
+    }
+}
+
+/// A number in `0..n` (`n` > 0). 32-bit arithmetic: a 64-bit division is
+/// a library routine on a Cortex-M.
+fn random_below(rng: &mut u64, n: u32) -> u32 {
+    ((xorshift(rng) >> 32) as u32) % n
+}
+
+/// xorshift64*: timeouts, message ids and tokens need spread, not secrecy.
+pub(crate) fn xorshift(s: &mut u64) -> u64 {
+    let mut x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::message::{RequestWriter, CODE_POST};
+    use coap_lite::{MessageClass, ResponseType};
+
+    const TIMING: Timing = Timing {
+        ack_timeout_ms: 2000,
+        max_retransmit: 4,
+        separate_timeout_ms: 30_000,
+        non_lifetime_ms: 30_000,
+    };
+
+    fn request(ids: (u16, [u8; 8]), confirmable: bool) -> Vec<u8> {
+        let ty = if confirmable {
+            Type::Confirmable
+        } else {
+            Type::NonConfirmable
+        };
+        let mut w = RequestWriter::new(16, ty, CODE_POST, ids.0, &ids.1);
+        w.payload(b"x");
+        w.finish(usize::MAX).unwrap()
+    }
+
+    /// Starts an exchange carrying `tag`; returns the request sent.
+    fn start(ex: &mut Exchanges<u32>, now: u64, tag: u32, confirmable: bool) -> Packet {
+        let ids = ex.next_ids();
+        ex.start(now, tag, ids, request(ids, confirmable), confirmable);
+        Packet::from_bytes(&ex.poll_transmit().unwrap()).unwrap()
+    }
+
+    fn answer(req: &Packet, ty: MessageType, mid: u16, code: MessageClass) -> Vec<u8> {
+        let mut p = Packet::new();
+        p.header.set_type(ty);
+        p.header.code = code;
+        p.header.message_id = mid;
+        if code != MessageClass::Empty {
+            p.set_token(req.get_token().to_vec());
+            p.payload = b"ok".to_vec();
+        }
+        p.to_bytes().unwrap()
+    }
+
+    fn content() -> MessageClass {
+        MessageClass::Response(ResponseType::Content)
+    }
+
+    #[test]
+    fn piggybacked_response_is_handed_up_and_accepted() {
+        let mut ex = Exchanges::new(TIMING, 7);
+        let req = start(&mut ex, 0, 42, true);
+        let ack = answer(
+            &req,
+            MessageType::Acknowledgement,
+            req.header.message_id,
+            content(),
+        );
+        let incoming = ex.receive(10, &ack).expect("matched");
+        assert_eq!((incoming.code, *ex.data(&incoming)), (0x45, 42));
+        assert_eq!(ex.accept(incoming), 42);
+        assert!(ex.is_empty());
+        assert_eq!(
+            ex.poll_transmit(),
+            None,
+            "a piggybacked response needs no ACK"
+        );
+        assert_eq!(ex.poll_timeout(), None);
+    }
+
+    #[test]
+    fn con_retransmits_on_a_doubling_schedule_then_times_out() {
+        let mut ex = Exchanges::new(TIMING, 99);
+        start(&mut ex, 0, 1, true);
+        let first = ex.poll_timeout().unwrap();
+        assert!((2000..=3000).contains(&first), "{first}");
+        let mut now = first;
+        let mut gaps = Vec::new();
+        for _ in 0..TIMING.max_retransmit {
+            ex.handle_timeout(now);
+            assert!(ex.poll_transmit().is_some(), "retransmitted at {now}");
+            let next = ex.poll_timeout().unwrap();
+            gaps.push(next - now);
+            now = next;
+        }
+        assert_eq!(gaps, [2, 4, 8, 16].map(|k| k * first));
+        assert!(ex.take_ended().is_empty());
+        ex.handle_timeout(now);
+        assert_eq!(
+            ex.take_ended(),
+            [Ended {
+                data: 1,
+                reason: EndReason::TimedOut
+            }]
+        );
+        assert_eq!(ex.counters().retransmissions, 4);
+        assert_eq!(ex.counters().tx_datagrams, 5);
+    }
+
+    #[test]
+    fn empty_ack_then_separate_con_response_is_acked_and_deduplicated() {
+        let mut ex = Exchanges::new(TIMING, 3);
+        let req = start(&mut ex, 0, 5, true);
+        let mid = req.header.message_id;
+        let empty = answer(&req, MessageType::Acknowledgement, mid, MessageClass::Empty);
+        assert!(ex.receive(5, &empty).is_none());
+        assert_eq!(
+            ex.poll_timeout(),
+            Some(5 + 30_000),
+            "separate wait replaces retransmission"
+        );
+        let separate = answer(&req, MessageType::Confirmable, 0x7001, content());
+        let incoming = ex.receive(6, &separate).expect("matched by token");
+        assert_eq!(ex.accept(incoming), 5);
+        let ack = Packet::from_bytes(&ex.poll_transmit().unwrap()).unwrap();
+        assert_eq!(ack.header.get_type(), MessageType::Acknowledgement);
+        assert_eq!(ack.header.message_id, 0x7001);
+        // The same CON again: ACKed once more, handed up never.
+        assert!(ex.receive(7, &separate).is_none());
+        assert_eq!(ex.counters().rx_duplicates, 1);
+        assert!(ex.poll_transmit().is_some());
+    }
+
+    #[test]
+    fn separate_response_that_never_comes_times_out() {
+        let mut ex = Exchanges::new(TIMING, 3);
+        let req = start(&mut ex, 0, 5, true);
+        let empty = answer(
+            &req,
+            MessageType::Acknowledgement,
+            req.header.message_id,
+            MessageClass::Empty,
+        );
+        assert!(ex.receive(5, &empty).is_none());
+        ex.handle_timeout(5 + 30_000);
+        assert_eq!(ex.take_ended()[0].reason, EndReason::TimedOut);
+    }
+
+    #[test]
+    fn reset_ends_the_exchange_and_unknown_traffic_is_refused() {
+        let mut ex = Exchanges::new(TIMING, 11);
+        let req = start(&mut ex, 0, 9, true);
+        // A CON with a token we never sent: RST (RFC 7252 5.3.2).
+        let mut stranger =
+            Packet::from_bytes(&answer(&req, MessageType::Confirmable, 0x0a0a, content())).unwrap();
+        stranger.set_token(b"nope".to_vec());
+        assert!(ex.receive(1, &stranger.to_bytes().unwrap()).is_none());
+        let rst = Packet::from_bytes(&ex.poll_transmit().unwrap()).unwrap();
+        assert_eq!(
+            (rst.header.get_type(), rst.header.message_id),
+            (MessageType::Reset, 0x0a0a)
+        );
+        // A request (0.01) from the peer: this client serves none.
+        let get = answer(
+            &req,
+            MessageType::Confirmable,
+            0x0b0b,
+            MessageClass::Request(coap_lite::RequestType::Get),
+        );
+        assert!(ex.receive(2, &get).is_none());
+        assert!(ex.poll_transmit().is_some());
+        // Garbage is counted, nothing else.
+        assert!(ex.receive(3, &[0xff, 0x00]).is_none());
+        assert_eq!(ex.counters().rx_malformed, 1);
+        assert_eq!(ex.counters().rx_unmatched, 2);
+        // RST for our CON: ended, reported once.
+        let reset = answer(
+            &req,
+            MessageType::Reset,
+            req.header.message_id,
+            MessageClass::Empty,
+        );
+        assert!(ex.receive(4, &reset).is_none());
+        assert_eq!(
+            ex.take_ended(),
+            [Ended {
+                data: 9,
+                reason: EndReason::Reset
+            }]
+        );
+        assert!(ex.is_empty());
+    }
+
+    #[test]
+    fn non_expires_silently_and_ignored_responses_leave_the_exchange() {
+        let mut ex = Exchanges::new(TIMING, 13);
+        let req = start(&mut ex, 0, 3, false);
+        let response = answer(&req, MessageType::NonConfirmable, 0x0c0c, content());
+        // Not accepted by the layer above (say, it failed to decrypt).
+        assert!(ex.receive(1, &response).is_some());
+        assert_eq!(ex.len(), 1);
+        assert_eq!(
+            ex.poll_transmit(),
+            None,
+            "nothing settled, nothing acknowledged"
+        );
+        ex.handle_timeout(30_000);
+        assert_eq!(
+            ex.take_ended(),
+            [Ended {
+                data: 3,
+                reason: EndReason::Expired
+            }]
+        );
+    }
+
+    #[test]
+    fn held_exchanges_have_no_timer_and_match_nothing() {
+        let mut ex = Exchanges::new(TIMING, 17);
+        let req = start(&mut ex, 0, 1, true);
+        let ack = answer(
+            &req,
+            MessageType::Acknowledgement,
+            req.header.message_id,
+            content(),
+        );
+        let incoming = ex.receive(1, &ack).unwrap();
+        ex.hold(incoming, |t| *t += 100);
+        ex.park(2);
+        assert_eq!(ex.poll_timeout(), None);
+        assert!(
+            ex.receive(2, &ack).is_none(),
+            "a held exchange takes no response"
+        );
+        assert_eq!(ex.take_held(), [101, 2]);
+        assert!(ex.is_empty());
+    }
+
+    #[test]
+    fn message_ids_wrap_and_tokens_differ() {
+        let mut ex: Exchanges<u32> = Exchanges::new(TIMING, 1);
+        ex.next_mid = 0xfffe;
+        let ids: Vec<(u16, [u8; 8])> = (0..3).map(|_| ex.next_ids()).collect();
+        assert_eq!(
+            ids.iter().map(|i| i.0).collect::<Vec<_>>(),
+            [0xfffe, 0xffff, 0]
+        );
+        assert!(ids[0].1 != ids[1].1 && ids[1].1 != ids[2].1);
+    }
+
+    #[test]
+    fn retransmit_now_spends_no_attempt() {
+        let mut ex = Exchanges::new(TIMING, 21);
+        start(&mut ex, 0, 1, true);
+        let first = ex.poll_timeout().unwrap();
+        ex.retransmit_now(500);
+        assert!(ex.poll_transmit().is_some());
+        assert_eq!(
+            ex.poll_timeout(),
+            Some(500 + first),
+            "same timeout, restarted"
+        );
+        assert_eq!(ex.counters().retransmissions, 0);
+    }
+}
