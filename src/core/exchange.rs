@@ -197,6 +197,17 @@ impl<T> Exchanges<T> {
             }
         };
         self.queue(datagram.clone());
+        self.push(data, (mid, token), datagram, wait);
+    }
+
+    /// Keeps `data` with no datagram and no timer until
+    /// [`Exchanges::pop_held`].
+    pub fn park(&mut self, data: T) {
+        let ids = self.next_ids();
+        self.push(data, ids, Vec::new(), Wait::Held);
+    }
+
+    fn push(&mut self, data: T, (mid, token): (u16, [u8; 8]), datagram: Vec<u8>, wait: Wait) {
         self.list.push(Box::new(Entry {
             data,
             mid,
@@ -206,31 +217,10 @@ impl<T> Exchanges<T> {
         }));
     }
 
-    /// Keeps `data` with no datagram and no timer until
-    /// [`Exchanges::take_held`].
-    pub fn park(&mut self, data: T) {
-        let (mid, token) = self.next_ids();
-        self.list.push(Box::new(Entry {
-            data,
-            mid,
-            token,
-            datagram: Vec::new(),
-            wait: Wait::Held,
-        }));
-    }
-
-    /// Removes and returns every held exchange's data, in the order held.
-    pub fn take_held(&mut self) -> Vec<T> {
-        let mut held = Vec::new();
-        let mut i = 0;
-        while i < self.list.len() {
-            if self.list[i].wait == Wait::Held {
-                held.push(self.list.remove(i).data);
-            } else {
-                i += 1;
-            }
-        }
-        held
+    /// Removes the oldest held exchange and returns its data.
+    pub fn pop_held(&mut self) -> Option<T> {
+        let i = self.list.iter().position(|e| e.wait == Wait::Held)?;
+        Some(self.list.remove(i).data)
     }
 
     /// Drops the first exchange whose data matches, without an outcome.
@@ -250,9 +240,10 @@ impl<T> Exchanges<T> {
         core::mem::take(&mut self.transmit)
     }
 
-    /// Exchanges that ended without a response since the last call.
-    pub fn take_ended(&mut self) -> Vec<Ended<T>> {
-        core::mem::take(&mut self.ended)
+    /// The oldest exchange that ended without a response, not yet
+    /// reported.
+    pub fn pop_ended(&mut self) -> Option<Ended<T>> {
+        (!self.ended.is_empty()).then(|| self.ended.remove(0))
     }
 
     /// When [`Exchanges::handle_timeout`] must next be called, if ever.
@@ -447,15 +438,15 @@ impl<T> Exchanges<T> {
 
     /// Ends the exchange with this response and returns its data; a CON
     /// response is acknowledged.
-    pub fn accept(&mut self, incoming: Incoming) -> T {
-        self.settle(&incoming);
+    pub fn accept(&mut self, incoming: &Incoming) -> T {
+        self.settle(incoming);
         self.list.swap_remove(incoming.index).data
     }
 
     /// Keeps the exchange, parked as by [`Exchanges::park`], and settles
     /// the response (acknowledged, remembered).
-    pub fn hold(&mut self, incoming: Incoming, update: impl FnOnce(&mut T)) {
-        self.settle(&incoming);
+    pub fn hold(&mut self, incoming: &Incoming, update: impl FnOnce(&mut T)) {
+        self.settle(incoming);
         let e = &mut self.list[incoming.index];
         e.wait = Wait::Held;
         update(&mut e.data);
@@ -547,7 +538,7 @@ mod tests {
         );
         let incoming = ex.receive(10, &ack).expect("matched");
         assert_eq!((incoming.code, *ex.data(&incoming)), (0x45, 42));
-        assert_eq!(ex.accept(incoming), 42);
+        assert_eq!(ex.accept(&incoming), 42);
         assert!(ex.is_empty());
         assert_eq!(
             ex.poll_transmit(),
@@ -573,14 +564,14 @@ mod tests {
             now = next;
         }
         assert_eq!(gaps, [2, 4, 8, 16].map(|k| k * first));
-        assert!(ex.take_ended().is_empty());
+        assert!(ex.pop_ended().is_none());
         ex.handle_timeout(now);
         assert_eq!(
-            ex.take_ended(),
-            [Ended {
+            ex.pop_ended(),
+            Some(Ended {
                 data: 1,
                 reason: EndReason::TimedOut
-            }]
+            })
         );
         assert_eq!(ex.counters().retransmissions, 4);
         assert_eq!(ex.counters().tx_datagrams, 5);
@@ -600,7 +591,7 @@ mod tests {
         );
         let separate = answer(&req, MessageType::Confirmable, 0x7001, content());
         let incoming = ex.receive(6, &separate).expect("matched by token");
-        assert_eq!(ex.accept(incoming), 5);
+        assert_eq!(ex.accept(&incoming), 5);
         let ack = Packet::from_bytes(&ex.poll_transmit().unwrap()).unwrap();
         assert_eq!(ack.header.get_type(), MessageType::Acknowledgement);
         assert_eq!(ack.header.message_id, 0x7001);
@@ -622,7 +613,7 @@ mod tests {
         );
         assert!(ex.receive(5, &empty).is_none());
         ex.handle_timeout(5 + 30_000);
-        assert_eq!(ex.take_ended()[0].reason, EndReason::TimedOut);
+        assert_eq!(ex.pop_ended().unwrap().reason, EndReason::TimedOut);
     }
 
     #[test]
@@ -661,11 +652,11 @@ mod tests {
         );
         assert!(ex.receive(4, &reset).is_none());
         assert_eq!(
-            ex.take_ended(),
-            [Ended {
+            ex.pop_ended(),
+            Some(Ended {
                 data: 9,
                 reason: EndReason::Reset
-            }]
+            })
         );
         assert!(ex.is_empty());
     }
@@ -685,11 +676,11 @@ mod tests {
         );
         ex.handle_timeout(30_000);
         assert_eq!(
-            ex.take_ended(),
-            [Ended {
+            ex.pop_ended(),
+            Some(Ended {
                 data: 3,
                 reason: EndReason::Expired
-            }]
+            })
         );
     }
 
@@ -704,14 +695,17 @@ mod tests {
             content(),
         );
         let incoming = ex.receive(1, &ack).unwrap();
-        ex.hold(incoming, |t| *t += 100);
+        ex.hold(&incoming, |t| *t += 100);
         ex.park(2);
         assert_eq!(ex.poll_timeout(), None);
         assert!(
             ex.receive(2, &ack).is_none(),
             "a held exchange takes no response"
         );
-        assert_eq!(ex.take_held(), [101, 2]);
+        assert_eq!(
+            (ex.pop_held(), ex.pop_held(), ex.pop_held()),
+            (Some(101), Some(2), None)
+        );
         assert!(ex.is_empty());
     }
 

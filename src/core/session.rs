@@ -475,7 +475,7 @@ impl<U> Session<U> {
 
     /// Turns exchanges that ended without a response into events.
     fn report_ended(&mut self, now: u64) {
-        for ended in self.exchanges.take_ended() {
+        while let Some(ended) = self.exchanges.pop_ended() {
             match (ended.data, ended.reason) {
                 (Kind::Auth, _) => self.auth_failed(now, None),
                 // No answer to a NON is normal: nothing to report.
@@ -489,7 +489,7 @@ impl<U> Session<U> {
         self.auth = Auth::None;
         self.events.push(Event::AuthFailed { code });
         // Messages held for a re-authentication cannot be sent any more.
-        for kind in self.exchanges.take_held() {
+        while let Some(kind) = self.exchanges.pop_held() {
             if let Kind::Uplink(u) = kind {
                 self.events.push(Event::SendFailed { user: u.user });
             }
@@ -510,9 +510,8 @@ impl<U> Session<U> {
         let code = incoming.code;
         match self.exchanges.data(&incoming) {
             Kind::Auth => {
-                let payload = incoming.packet.payload.clone();
-                self.exchanges.accept(incoming);
-                self.auth_answered(now, code, &payload);
+                self.exchanges.accept(&incoming);
+                self.auth_answered(now, code, &incoming.packet.payload);
             }
             Kind::Uplink(u) if code == CODE_UNAUTHORIZED && !u.reauthed => {
                 let stale = u.auth_gen != self.auth_gen;
@@ -527,7 +526,7 @@ impl<U> Session<U> {
         if stale && matches!(self.auth, Auth::Done(_)) {
             // Sent with a token that a re-authentication has already
             // replaced: just send it again with the new one.
-            if let Kind::Uplink(mut up) = self.exchanges.accept(incoming) {
+            if let Kind::Uplink(mut up) = self.exchanges.accept(&incoming) {
                 up.reauthed = true;
                 up.auth_gen = self.auth_gen;
                 self.launch(now, up);
@@ -536,7 +535,7 @@ impl<U> Session<U> {
         }
         // Token expired or revoked: hold the message, get a new token, send
         // it again (once).
-        self.exchanges.hold(incoming, |k| {
+        self.exchanges.hold(&incoming, |k| {
             if let Kind::Uplink(u) = k {
                 u.reauthed = true;
             }
@@ -563,7 +562,7 @@ impl<U> Session<U> {
             _ => with_spare(body, 1),
         };
         let code = incoming.code;
-        if let Kind::Uplink(u) = self.exchanges.accept(incoming) {
+        if let Kind::Uplink(u) = self.exchanges.accept(&incoming) {
             self.events.push(Event::Response {
                 user: u.user,
                 code,
@@ -595,7 +594,7 @@ impl<U> Session<U> {
         self.auth_gen = self.auth_gen.wrapping_add(1);
         self.events.push(Event::Authenticated);
         // Send what waited for the new token, with fresh ids.
-        for kind in self.exchanges.take_held() {
+        while let Some(kind) = self.exchanges.pop_held() {
             if let Kind::Uplink(mut up) = kind {
                 up.auth_gen = self.auth_gen;
                 self.launch(now, up);
