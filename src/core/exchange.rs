@@ -125,6 +125,7 @@ pub struct Exchanges<T> {
 
 impl<T> Exchanges<T> {
     /// `seed` drives message ids, tokens and timeout jitter.
+    #[inline]
     pub fn new(timing: Timing, seed: u64) -> Self {
         let mut rng = seed | 1;
         let first = xorshift(&mut rng);
@@ -207,6 +208,7 @@ impl<T> Exchanges<T> {
         self.push(data, ids, Vec::new(), Wait::Held);
     }
 
+    #[inline]
     fn push(&mut self, data: T, (mid, token): (u16, [u8; 8]), datagram: Vec<u8>, wait: Wait) {
         self.list.push(Box::new(Entry {
             data,
@@ -317,6 +319,7 @@ impl<T> Exchanges<T> {
         }
     }
 
+    #[inline]
     fn end(&mut self, i: usize, reason: EndReason) {
         let data = self.list.swap_remove(i).data;
         self.ended.push(Ended { data, reason });
@@ -356,6 +359,7 @@ impl<T> Exchanges<T> {
         }
     }
 
+    #[inline]
     fn receive_ack(&mut self, now: u64, code: u8, mid: u16, packet: Packet) -> Option<Incoming> {
         let Some(index) = self.find_by_mid(mid) else {
             self.unmatched();
@@ -378,6 +382,7 @@ impl<T> Exchanges<T> {
         })
     }
 
+    #[inline]
     fn receive_separate(
         &mut self,
         code: u8,
@@ -452,6 +457,7 @@ impl<T> Exchanges<T> {
         update(&mut e.data);
     }
 
+    #[inline]
     fn settle(&mut self, incoming: &Incoming) {
         if let Some((mid, con)) = incoming.separate_mid {
             self.seen[self.seen_pos] = Some(mid);
