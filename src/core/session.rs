@@ -474,6 +474,7 @@ impl<U> Session<U> {
     }
 
     /// Turns exchanges that ended without a response into events.
+    #[inline]
     fn report_ended(&mut self, now: u64) {
         while let Some(ended) = self.exchanges.pop_ended() {
             match (ended.data, ended.reason) {
@@ -506,6 +507,7 @@ impl<U> Session<U> {
     }
 
     /// A response to one of our exchanges: the auth's, or an uplink's.
+    #[inline]
     fn respond(&mut self, now: u64, incoming: Incoming) {
         let code = incoming.code;
         match self.exchanges.data(&incoming) {
@@ -522,6 +524,7 @@ impl<U> Session<U> {
     }
 
     /// An uplink answered 4.01, for the first time.
+    #[inline]
     fn token_rejected(&mut self, now: u64, incoming: Incoming, stale: bool) {
         if stale && matches!(self.auth, Auth::Done(_)) {
             // Sent with a token that a re-authentication has already
@@ -548,6 +551,7 @@ impl<U> Session<U> {
 
     /// Hands an uplink's response to the application; a PSK payload that
     /// does not decrypt is dropped and the exchange goes on.
+    #[inline]
     fn deliver(&mut self, incoming: Incoming) {
         let body = &incoming.packet.payload;
         let payload = match &self.auth {
