@@ -16,6 +16,8 @@
 # and ARM GCC packages) when missing.
 #   QEMU_TEST_TIMEOUT  seconds a QEMU run may take (default 120)
 #   QEMU_TEST_KEEP=1   keep the work directory (logs, ELF, map)
+#   QEMU_TEST_PANIC_HANDLER=1  also build the library with -Cpanic=abort and
+#                      check its #[panic_handler]'s line (a second, slow build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -127,6 +129,23 @@ tr -d '\r' <"$work/panic-console.log" | sed 's/^/  | /'
 ((status == 3)) || fail "abort image exited with status $status, expected 3 (fault)"
 grep -q '^\[board\] HALTED: Rust panic/abort in iotx-coap' "$work/panic-console.log" ||
     fail "the fault handler did not report the library's abort"
+
+if [[ "${QEMU_TEST_PANIC_HANDLER:-0}" == 1 ]]; then
+    # The #[panic_handler] only runs with a panic strategy that calls it:
+    # build the library once more with -Cpanic=abort (RUSTFLAGS replaces the
+    # config's flags) and expect its line, then the board's watchdog.
+    echo "== qemu-test: the library's #[panic_handler] (library built with -Cpanic=abort)"
+    handler_lib=$(FIRMWARE_TARGET_DIR=${FIRMWARE_TARGET_DIR:-target/firmware}-panic-abort \
+        RUSTFLAGS="-Cpanic=abort -Cforce-unwind-tables=no --cfg aes_compact" scripts/firmware-lib.sh)
+    "$image" "$handler_lib" "$work/handler.elf" -DQEMU_TEST_ALLOC_FAILURE
+    status=0
+    timeout "${QEMU_TEST_TIMEOUT:-120}" "${qemu[@]}" -serial "file:$work/handler-console.log" \
+        -serial null -kernel "$work/handler.elf" </dev/null || status=$?
+    tr -d '\r' <"$work/handler-console.log" | sed 's/^/  | /'
+    ((status == 6)) || fail "panic-handler image exited with status $status, expected 6 (watchdog)"
+    grep -q '^\[crt\] iotx-coap: panic, device halted at .*:[0-9][0-9]*.$' "$work/handler-console.log" ||
+        fail "the library's panic handler did not print its line"
+fi
 
 # ---- figures ----------------------------------------------------------
 figure() { sed -n "s/^\[figures\] phase=$1 .*$2=\([0-9]*\).*/\1/p" "$work/console.txt"; }

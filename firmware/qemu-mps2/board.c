@@ -40,11 +40,13 @@ extern uint32_t __stack_limit[], __stack_top[];
 int main(void);
 
 static volatile uint64_t g_uptime_ms;
+static volatile uint64_t g_watchdog_deadline; /* 0: disarmed */
+static void console_puts(const char *s);
 
 /* Bytes from the relay, filled by the UART1 RX interrupt. When it is full
  * the interrupt is masked and the byte stays in the UART, which stops QEMU
  * from reading the socket: flow control, nothing is dropped. */
-#define LINK_RX_SIZE 512u
+#define LINK_RX_SIZE 256u
 static uint8_t g_link_rx[LINK_RX_SIZE];
 static volatile uint32_t g_link_head; /* written by the interrupt */
 static volatile uint32_t g_link_tail; /* written by the main loop */
@@ -64,6 +66,17 @@ static void irq_restore(uint32_t primask)
 void SysTick_Handler(void)
 {
     g_uptime_ms++;
+    if (g_watchdog_deadline != 0u && g_uptime_ms >= g_watchdog_deadline) {
+        console_puts("\r\n[board] HALTED: watchdog expired, the device stopped making progress\r\n");
+        board_exit(6);
+    }
+}
+
+void board_watchdog_arm(uint32_t ms)
+{
+    uint32_t s = irq_save();
+    g_watchdog_deadline = g_uptime_ms + ms;
+    irq_restore(s);
 }
 
 static void link_drain_uart(void)

@@ -16,6 +16,10 @@ int link_read_byte(void);
 void board_wait_for_interrupt(void);
 uint64_t board_uptime_ms(void);
 
+/* A software watchdog: if not re-armed within ms, SysTick reports that the
+ * device stopped making progress and ends the run with status 6. */
+void board_watchdog_arm(uint32_t ms);
+
 /* Ends the QEMU run with this exit status (semihosting SYS_EXIT_EXTENDED). */
 void board_exit(int status) __attribute__((noreturn));
 

@@ -12,6 +12,8 @@
  *   IOTX_TOKEN_TTL_MS             the platform's token lifetime (emulator --token-ttl)
  *   QEMU_TEST_ALLOC_FAILURE       instead, make the library's first allocation
  *                                 fail, to show how the device reports an abort
+ *                                 (a fault, or the panic handler's line and then
+ *                                 the watchdog)
  */
 #include <string.h>
 
@@ -187,6 +189,9 @@ int main(void)
     memset(&cfg, 0, sizeof(cfg));
     cfg.p_url = url;
     cfg.p_devinfo = (iotx_device_info_t *)&dev;
+    /* A handler that reports and then spins (other panic strategies) is
+     * ended by the watchdog. */
+    board_watchdog_arm(3000u);
     heap_set_limit(16u);
     HAL_Printf("[app] heap limited to 16 bytes: the library's first allocation fails\r\n");
     (void)IOT_CoAP_Init(&cfg);
