@@ -85,7 +85,7 @@ serial=$(field serial "$relay_line")
 
 image=firmware/qemu-mps2/build.sh
 "$image" "$lib" "$work/fw.elf" "-DIOTX_PLAIN_URL=\"coap://$plain\"" \
-    "-DIOTX_PSK_URL=\"coap-psk://$psk\"" "-DIOTX_TOKEN_TTL_MS=$((ttl * 1000))"
+    "-DIOTX_PSK_URL=\"coap-psk://$psk\"" "-DIOTX_TOKEN_TTL_MS=$((ttl * 1000))" ${QEMU_TEST_CFLAGS:-}
 "$image" "$lib" "$work/panic.elf" -DQEMU_TEST_ALLOC_FAILURE
 
 qemu=(qemu-system-arm -M mps2-an386 -nographic -monitor none
@@ -175,6 +175,7 @@ heap_peak_plain=$(figure plain heap_peak)
 heap_extent=$(figure psk heap_extent)
 stack_hwm=$(figure psk stack_hwm)
 stack_hwm_plain=$(figure plain stack_hwm)
+stack_at_hal=$(figure psk stack_at_hal)
 data=$(section .data)
 bss=$(section .bss)
 static_ram=$((data + bss))
@@ -186,6 +187,7 @@ cat <<REPORT
   peak heap:                                    $heap_peak bytes (HAL_Malloc high-water, 8-byte block headers included; plain: $heap_peak_plain)
   heap arena extent ever used (whole run):      $heap_extent bytes (with fragmentation)
   stack high-water:                             $stack_hwm bytes (painted stack; plain: $stack_hwm_plain)
+    of which down to the library's deepest HAL call: $stack_at_hal bytes (the rest: the HAL's own frames)
   static RAM (.data + .bss of the image):       $static_ram bytes (library's share: $lib_ram)
   RAM total (peak heap + stack + static):       $sum bytes ($(((sum + 1023) / 1024)) KB; goal <= 7 KB, vendor client ~14.7 KB)
   flash (whole image):                          $flash bytes (library's share: $lib_flash)

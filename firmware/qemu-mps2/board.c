@@ -213,8 +213,28 @@ static void stack_paint_below_sp(void)
     }
 }
 
+static uint32_t g_min_sp_at_hal = 0xFFFFFFFFu;
+
+void board_note_stack_depth(void)
+{
+    uint32_t sp;
+    __asm volatile("mov %0, sp" : "=r"(sp));
+    if (sp < g_min_sp_at_hal) {
+        g_min_sp_at_hal = sp;
+    }
+}
+
+uint32_t board_stack_depth_at_hal(void)
+{
+    if (g_min_sp_at_hal == 0xFFFFFFFFu) {
+        return 0u;
+    }
+    return (uint32_t)((uintptr_t)__stack_top - g_min_sp_at_hal);
+}
+
 void board_stack_repaint(void)
 {
+    g_min_sp_at_hal = 0xFFFFFFFFu;
     stack_paint_below_sp();
 }
 

@@ -26,6 +26,11 @@ void board_exit(int status) __attribute__((noreturn));
 /* Bytes of the painted main stack ever used (since reset). */
 uint32_t board_stack_high_water(void);
 uint32_t board_stack_size(void);
+/* Records the stack depth at this call (the HAL calls it on entry), so
+ * the run can tell the library's depth from the HAL's own frames. */
+void board_note_stack_depth(void);
+/* Deepest recorded depth (bytes below the stack top) since the repaint. */
+uint32_t board_stack_depth_at_hal(void);
 /* Repaints the unused part of the stack, so the mark restarts from here. */
 void board_stack_repaint(void);
 

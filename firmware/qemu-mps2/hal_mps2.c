@@ -64,6 +64,8 @@ void *HAL_Malloc(uint32_t size)
     block_t **link;
     uint32_t need;
 
+    board_note_stack_depth();
+
     heap_init_once();
     if (size > HEAP_ARENA_SIZE) {
         g_heap.failed++;
@@ -211,6 +213,8 @@ void HAL_Printf(const char *fmt, ...)
     va_list ap;
     int n;
 
+    board_note_stack_depth();
+
     va_start(ap, fmt);
     n = vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
@@ -320,6 +324,7 @@ void HAL_UDP_close(intptr_t p_socket)
 
 int HAL_UDP_write(intptr_t p_socket, const unsigned char *p_data, unsigned int datalen)
 {
+    board_note_stack_depth();
     if (p_socket != LINK_SOCKET || !g_link_open || (p_data == NULL && datalen != 0u)) {
         return -1;
     }
@@ -337,6 +342,7 @@ int HAL_UDP_readTimeout(intptr_t p_socket, unsigned char *p_data, unsigned int d
     int kind = -1;
     int escaped = 0;
 
+    board_note_stack_depth();
     if (p_socket != LINK_SOCKET || !g_link_open || p_data == NULL) {
         return -1;
     }

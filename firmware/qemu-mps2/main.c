@@ -31,6 +31,11 @@
 #define IOTX_TOKEN_TTL_MS 3000u
 #endif
 
+/* Info: the console shows each (re-)authentication. */
+#ifndef IOTX_APP_LOG_LEVEL
+#define IOTX_APP_LOG_LEVEL IOT_LOG_INFO
+#endif
+
 #define UPLINKS 20
 #define PAYLOAD_LEN 64
 #define RESPONSE_TIMEOUT_MS 15000u
@@ -114,9 +119,9 @@ static void print_ram(const char *phase)
 {
     heap_stats_t h;
     heap_get_stats(&h);
-    HAL_Printf("[figures] phase=%s heap_peak=%lu heap_extent=%lu stack_hwm=%lu\r\n", phase,
-               (unsigned long)h.peak_in_use, (unsigned long)h.extent_peak,
-               (unsigned long)board_stack_high_water());
+    HAL_Printf("[figures] phase=%s heap_peak=%lu heap_extent=%lu stack_hwm=%lu stack_at_hal=%lu\r\n",
+               phase, (unsigned long)h.peak_in_use, (unsigned long)h.extent_peak,
+               (unsigned long)board_stack_high_water(), (unsigned long)board_stack_depth_at_hal());
 }
 
 /* One session: auth, UPLINKS uplinks, one more after the token expired. */
@@ -211,7 +216,7 @@ int main(void)
     heap_get_stats(&start);
     HAL_Printf("[app] mps2-an386 up; stack %lu bytes, heap arena %lu bytes\r\n",
                (unsigned long)board_stack_size(), (unsigned long)start.arena_size);
-    IOT_SetLogLevel(IOT_LOG_INFO);
+    IOT_SetLogLevel(IOTX_APP_LOG_LEVEL);
 
     /* Figures per mode: each starts from a fresh peak and a repainted stack. */
     ok &= run_mode("plain", plain_url);
