@@ -45,6 +45,17 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Runs QEMU in the background (so cleanup can stop it too), bounded by a
+# timeout; returns its exit status.
+boot() {
+    local rc=0
+    timeout "${QEMU_TEST_TIMEOUT:-120}" "${qemu[@]}" "$@" </dev/null &
+    pids+=($!)
+    wait "${pids[-1]}" || rc=$?
+    return "$rc"
+}
 
 fail() {
     echo "qemu-test: FAIL: $*" >&2
@@ -92,8 +103,7 @@ qemu=(qemu-system-arm -M mps2-an386 -nographic -monitor none
     -semihosting-config enable=on,target=native)
 echo "== qemu-test: booting mps2-an386 (plain coap://$plain, PSK coap-psk://$psk)"
 status=0
-timeout "${QEMU_TEST_TIMEOUT:-120}" "${qemu[@]}" -serial "file:$work/console.log" \
-    -serial "tcp:$serial" -kernel "$work/fw.elf" </dev/null || status=$?
+boot -serial "file:$work/console.log" -serial "tcp:$serial" -kernel "$work/fw.elf" || status=$?
 tr -d '\r' <"$work/console.log" >"$work/console.txt"
 sed 's/^/  | /' "$work/console.txt"
 ((status == 0)) || fail "image exited with status $status"
@@ -115,7 +125,8 @@ for mode in plain psk; do
         grep -c '"code":"4.01"' || true)
     ((expired >= 1)) || fail "$mode: the emulator never answered 4.01"
     auths=$(grep '"event":"auth_accepted"' "$work/sim.log" | grep -c "\"listener\":\"$mode\"" || true)
-    ((auths == 2)) || fail "$mode: $auths auths, expected 2 (initial + renewal)"
+    # More than 2 only if a slow machine outlived the token mid-sequence.
+    ((auths >= 2)) || fail "$mode: $auths auths, expected 2 (initial + renewal)"
 done
 expect "[app] PASS"
 grep -q '^\[app\] heap after deinit: \([0-9]*\) bytes in \([0-9]*\) blocks (at start: \1 in \2)$' \
@@ -123,8 +134,7 @@ grep -q '^\[app\] heap after deinit: \([0-9]*\) bytes in \([0-9]*\) blocks (at s
 
 echo "== qemu-test: library abort on the device (allocation failure)"
 status=0
-timeout "${QEMU_TEST_TIMEOUT:-120}" "${qemu[@]}" -serial "file:$work/panic-console.log" \
-    -serial null -kernel "$work/panic.elf" </dev/null || status=$?
+boot -serial "file:$work/panic-console.log" -serial null -kernel "$work/panic.elf" || status=$?
 tr -d '\r' <"$work/panic-console.log" | sed 's/^/  | /'
 ((status == 3)) || fail "abort image exited with status $status, expected 3 (fault)"
 grep -q '^\[board\] HALTED: Rust panic/abort in iotx-coap' "$work/panic-console.log" ||
@@ -139,8 +149,7 @@ if [[ "${QEMU_TEST_PANIC_HANDLER:-0}" == 1 ]]; then
         RUSTFLAGS="-Cpanic=abort -Cforce-unwind-tables=no --cfg aes_compact" scripts/firmware-lib.sh)
     "$image" "$handler_lib" "$work/handler.elf" -DQEMU_TEST_ALLOC_FAILURE
     status=0
-    timeout "${QEMU_TEST_TIMEOUT:-120}" "${qemu[@]}" -serial "file:$work/handler-console.log" \
-        -serial null -kernel "$work/handler.elf" </dev/null || status=$?
+    boot -serial "file:$work/handler-console.log" -serial null -kernel "$work/handler.elf" || status=$?
     tr -d '\r' <"$work/handler-console.log" | sed 's/^/  | /'
     ((status == 6)) || fail "panic-handler image exited with status $status, expected 6 (watchdog)"
     grep -q '^\[crt\] iotx-coap: panic, device halted at .*:[0-9][0-9]*.$' "$work/handler-console.log" ||
