@@ -12,8 +12,8 @@
 # (allocation failure) and must report it on the console. Prints peak heap,
 # stack high-water, static RAM and flash (whole image / library share).
 #
-# Installs qemu-system-arm (and, through firmware-lib.sh, the Debian Rust
-# and ARM GCC packages) when missing.
+# Installs qemu-system-arm and newlib (and, through firmware-lib.sh, the
+# Debian Rust and ARM GCC packages) when missing.
 #   QEMU_TEST_TIMEOUT  seconds a QEMU run may take (default 120)
 #   QEMU_TEST_KEEP=1   keep the work directory (logs, ELF, map)
 #   QEMU_TEST_PANIC_HANDLER=1  also build the library with -Cpanic=abort and
@@ -21,8 +21,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v qemu-system-arm >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-arm >/dev/null
+pkgs=()
+command -v qemu-system-arm >/dev/null || pkgs+=(qemu-system-arm)
+# newlib is only a recommendation of gcc-arm-none-eabi.
+[[ -d /usr/lib/arm-none-eabi/newlib ]] || pkgs+=(libnewlib-arm-none-eabi)
+if ((${#pkgs[@]})); then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${pkgs[@]}" >/dev/null
 fi
 lib=$(scripts/firmware-lib.sh)
 cargo build -q -p iotx-coap-sim -p iotx-coap-relay
