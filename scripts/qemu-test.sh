@@ -106,7 +106,7 @@ image=firmware/qemu-mps2/build.sh
 
 qemu=(qemu-system-arm -M mps2-an386 -nographic -monitor none
     -semihosting-config enable=on,target=native)
-echo "== qemu-test: booting mps2-an386 (plain coap://$plain, PSK coap-psk://$psk)"
+echo "== qemu-test: booting mps2-an386 (plain coap://$plain, PSK coap-psk://$psk, relay $serial)"
 status=0
 boot -serial "file:$work/console.log" -serial "tcp:$serial" -kernel "$work/fw.elf" || status=$?
 tr -d '\r' <"$work/console.log" >"$work/console.txt"

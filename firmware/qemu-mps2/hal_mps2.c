@@ -182,6 +182,7 @@ uint32_t HAL_Random(uint32_t region)
 {
     uint32_t x;
     if (g_rand_state == 0u) {
+        /* 0xE000E018: SysTick's current value register. */
         HAL_Srandom(*(volatile uint32_t *)0xE000E018u ^ (uint32_t)(board_uptime_ms() * 2654435761u));
     }
     x = g_rand_state;
