@@ -275,7 +275,7 @@ void fault_report(const uint32_t *frame)
     if ((cfsr & CFSR_UNDEFINSTR) && pc_readable && insn == 0xDEFEu) {
         console_puts("[board] HALTED: Rust panic/abort in iotx-coap (udf #254 at pc ");
         console_hex(pc);
-        console_puts("; arm-none-eabi-addr2line -e IMAGE.elf PC names the function)\r\n");
+        console_puts("; arm-none-eabi-addr2line -f -C -e IMAGE.elf PC names the function)\r\n");
     } else if (cfsr & CFSR_UNDEFINSTR) {
         console_puts("[board] HALTED: undefined instruction\r\n");
     }
