@@ -11,9 +11,10 @@ out=build/demo
 mkdir -p "$out"
 
 echo "== building the library and the emulator (cargo, release)"
-cargo build --release --lib -p iotx-coap
+cargo c-lib    # the C library without std: target/c-release/libiotx_coap.a
 cargo build --release -p iotx-coap-sim --bin iotx-coap-sim
 target=${CARGO_TARGET_DIR:-$root/target}/release
+lib=${CARGO_TARGET_DIR:-$root/target}/c-release/libiotx_coap.a
 
 echo "== building examples-c/coap-example.c with the reference HAL (gcc)"
 cc_flags=(-Wall -Wextra -Werror -std=c99 -D_DEFAULT_SOURCE -Iinclude)
@@ -21,8 +22,8 @@ hal_libs=()
 if pkg-config --exists openssl 2>/dev/null; then
     hal_libs=($(pkg-config --libs openssl))
 fi
-gcc "${cc_flags[@]}" -O2 examples-c/coap-example.c hal/linux/*.c "$target/libiotx_coap.a" \
-    "${hal_libs[@]}" -lpthread -ldl -lm -o "$out/coap-example"
+gcc "${cc_flags[@]}" -O2 examples-c/coap-example.c hal/linux/*.c "$lib" \
+    "${hal_libs[@]}" -lpthread -o "$out/coap-example"
 
 echo "== starting the emulator"
 log=$out/emulator.log

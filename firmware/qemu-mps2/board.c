@@ -337,14 +337,3 @@ __attribute__((section(".vectors"), used)) static const vector_t g_vectors[16 + 
     [16 + 1] = Default_Handler,
     [16 + UART1_RX_IRQ] = UART1_RX_Handler,
 };
-
-/* ARM EHABI's personality routine, which the Rust objects name in their
- * (discarded) unwind tables. Nothing unwinds on this board (C, and Rust
- * built with panic=immediate-abort), so this stands in for libgcc's
- * unwinder, which would otherwise be linked for nothing. */
-void __aeabi_unwind_cpp_pr0(void);
-void __aeabi_unwind_cpp_pr0(void)
-{
-    console_puts("\r\n[board] HALTED: unwinding requested\r\n");
-    board_exit(5);
-}

@@ -15,6 +15,7 @@
 //!
 //! The drivers (the blocking [`crate::client`], the C ABI) own the I/O.
 
+pub mod message;
 pub mod psk;
 pub mod session;
 pub mod sign;

@@ -44,7 +44,19 @@ impl PskKey {
 
     /// PKCS#7-padded AES-128-CBC; a 16-byte input gets a full pad block.
     pub fn encrypt(&self, plain: &[u8]) -> Vec<u8> {
-        Enc::new(&self.0.into(), IV.into()).encrypt_padded_vec_mut::<Pkcs7>(plain)
+        let mut out = alloc::vec![0; cipher_len(plain.len())];
+        self.encrypt_to(plain, &mut out);
+        out
+    }
+
+    /// [`PskKey::encrypt`] into `out`, which must be
+    /// [`cipher_len`]`(plain.len())` bytes: lets a datagram be encrypted in
+    /// place, with no buffer of its own.
+    pub fn encrypt_to(&self, plain: &[u8], out: &mut [u8]) {
+        debug_assert_eq!(out.len(), cipher_len(plain.len()));
+        out[..plain.len()].copy_from_slice(plain);
+        // Cannot fail: `out` has room for the padding.
+        let _ = Enc::new(&self.0.into(), IV.into()).encrypt_padded_mut::<Pkcs7>(out, plain.len());
     }
 
     /// Fails on a length that is not a positive multiple of 16 or on bad
@@ -57,6 +69,11 @@ impl PskKey {
             .decrypt_padded_vec_mut::<Pkcs7>(cipher)
             .map_err(|_| DecryptError)
     }
+}
+
+/// Length of the ciphertext of `plain_len` bytes (PKCS#7 always pads).
+pub const fn cipher_len(plain_len: usize) -> usize {
+    (plain_len / 16 + 1) * 16
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

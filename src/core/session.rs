@@ -11,13 +11,15 @@
 //! * the PSK key lives in the session, so any number of sessions coexist;
 //! * PSK padding is validated before anything is stripped.
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType};
+use coap_lite::{MessageClass, MessageType, Packet};
 
-use super::psk::PskKey;
+use super::message::{self, RequestWriter, Type};
+use super::psk::{self, PskKey};
 use super::sign::{self, AuthParams, SignMethod};
 use super::url::Security;
 
@@ -73,16 +75,16 @@ impl Config {
         security: Security,
     ) -> Self {
         let mut client_id = String::with_capacity(product_key.len() + 1 + device_name.len());
-        client_id.push_str(product_key);
-        client_id.push('.');
-        client_id.push_str(device_name);
+        for part in [product_key, ".", device_name] {
+            client_id.push_str(part);
+        }
         Config {
             product_key: product_key.into(),
             device_name: device_name.into(),
             client_id,
             device_secret: device_secret.into(),
             security,
-            sign_method: SignMethod::HmacSha1,
+            sign_method: SignMethod::HmacMd5,
             ack_timeout_ms: 2000,
             max_retransmit: 4,
             separate_timeout_ms: 30_000,
@@ -203,7 +205,9 @@ pub struct Session<U> {
     token_prefix: u32,
     token_counter: u32,
     auth: Auth,
-    exchanges: Vec<Exchange<U>>,
+    // Boxed: a burst of sends grows this vector, and growing a vector of
+    // pointers briefly holds two copies of pointers, not of exchanges.
+    exchanges: Vec<Box<Exchange<U>>>,
     transmit: VecDeque<Vec<u8>>,
     events: VecDeque<Event<U>>,
     seen: [Option<u16>; SEEN_RING],
@@ -269,7 +273,7 @@ impl<U> Session<U> {
         let seq = match self.cfg.security {
             // Any start value works: the platform answers with the seqOffset
             // to count from. Keep it small and positive.
-            Security::Psk => Some((xorshift(&mut self.rng) % 10_000) as u32 + 1),
+            Security::Psk => Some(random_below(&mut self.rng, 10_000) + 1),
             _ => None,
         };
         let params = AuthParams {
@@ -284,12 +288,18 @@ impl<U> Session<U> {
         let body = sign::auth_body(&params, self.cfg.device_secret.as_bytes());
         let mid = self.alloc_mid();
         let token = self.alloc_token();
-        let mut p = request(MessageType::Confirmable, mid, &token);
-        p.add_option(CoapOption::UriPath, b"auth".to_vec());
-        p.add_option(CoapOption::ContentFormat, alloc::vec![FORMAT_JSON]);
-        p.add_option(CoapOption::Accept, alloc::vec![FORMAT_JSON]);
-        p.payload = body;
-        let datagram = match p.to_bytes_with_limit(MAX_PDU) {
+        let mut w = RequestWriter::new(
+            32 + body.len(),
+            Type::Confirmable,
+            message::CODE_POST,
+            mid,
+            &token,
+        );
+        w.option(message::OPTION_URI_PATH, b"auth");
+        w.option_uint(message::OPTION_CONTENT_FORMAT, FORMAT_JSON.into());
+        w.option_uint(message::OPTION_ACCEPT, FORMAT_JSON.into());
+        w.payload(&body);
+        let datagram = match w.finish(MAX_PDU) {
             Ok(d) => d,
             Err(_) => {
                 // Only a device name of ~1 KB gets here.
@@ -299,7 +309,14 @@ impl<U> Session<U> {
             }
         };
         // A previous auth exchange (if any) is superseded.
-        self.exchanges.retain(|e| !matches!(e.kind, Kind::Auth));
+        // There is at most one.
+        if let Some(i) = self
+            .exchanges
+            .iter()
+            .position(|e| matches!(e.kind, Kind::Auth))
+        {
+            self.exchanges.swap_remove(i);
+        }
         self.auth = Auth::InProgress { reauth };
         self.push_con(now, Kind::Auth, mid, token, datagram);
     }
@@ -335,18 +352,18 @@ impl<U> Session<U> {
         };
         if let Auth::InProgress { reauth: true } = self.auth {
             // Size check now, so the caller hears about it synchronously.
-            if estimated_size(&up, 64) > MAX_PDU {
+            if estimated_size(&up, 64, true) > MAX_PDU {
                 return Err((SendError::MessageTooLong, up.user));
             }
             let mid = self.alloc_mid();
             let token = self.alloc_token();
-            self.exchanges.push(Exchange {
+            self.exchanges.push(Box::new(Exchange {
                 kind: Kind::Uplink(up),
                 mid,
                 token,
                 datagram: Vec::new(),
                 wait: Wait::Held,
-            });
+            }));
             return Ok(());
         }
         let (mid, token) = (self.alloc_mid(), self.alloc_token());
@@ -370,23 +387,23 @@ impl<U> Session<U> {
             self.stats.tx_datagrams += 1;
             self.transmit.push_back(datagram.clone());
             let deadline = now + u64::from(self.cfg.non_lifetime_ms);
-            self.exchanges.push(Exchange {
+            self.exchanges.push(Box::new(Exchange {
                 kind,
                 mid,
                 token,
                 datagram,
                 wait: Wait::Non { deadline },
-            });
+            }));
         }
     }
 
     fn push_con(&mut self, now: u64, kind: Kind<U>, mid: u16, token: [u8; 8], datagram: Vec<u8>) {
-        let base = u64::from(self.cfg.ack_timeout_ms);
+        let base = self.cfg.ack_timeout_ms;
         // [ACK_TIMEOUT, ACK_TIMEOUT * ACK_RANDOM_FACTOR (1.5)], integer only.
-        let timeout = base + xorshift(&mut self.rng) % (base / 2 + 1);
+        let timeout = u64::from(base) + u64::from(random_below(&mut self.rng, base / 2 + 1));
         self.stats.tx_datagrams += 1;
         self.transmit.push_back(datagram.clone());
-        self.exchanges.push(Exchange {
+        self.exchanges.push(Box::new(Exchange {
             kind,
             mid,
             token,
@@ -396,7 +413,7 @@ impl<U> Session<U> {
                 timeout,
                 deadline: now + timeout,
             },
-        });
+        }));
     }
 
     /// Builds the uplink datagram with the current token (and, in PSK mode,
@@ -411,44 +428,39 @@ impl<U> Session<U> {
             return Err(SendError::NotAuthed);
         };
         let ty = if up.confirmable {
-            MessageType::Confirmable
+            Type::Confirmable
         } else {
-            MessageType::NonConfirmable
+            Type::NonConfirmable
         };
-        let mut p = request(ty, mid, token);
-        for seg in up.path.split('/').filter(|s| !s.is_empty()) {
-            p.add_option(CoapOption::UriPath, seg.as_bytes().to_vec());
+        let capacity = estimated_size(up, authed.token.len(), authed.key.is_some());
+        let mut w = RequestWriter::new(capacity, ty, message::CODE_POST, mid, token);
+        for seg in segments(&up.path) {
+            w.option(message::OPTION_URI_PATH, seg);
         }
-        p.add_option(CoapOption::ContentFormat, alloc::vec![up.format]);
-        p.add_option(CoapOption::Accept, alloc::vec![up.format]);
-        p.add_option(
-            CoapOption::Unknown(OPTION_TOKEN),
-            authed.token.as_bytes().to_vec(),
+        w.option_uint(message::OPTION_CONTENT_FORMAT, up.format.into());
+        w.option_uint(message::OPTION_ACCEPT, up.format.into());
+        w.option(OPTION_TOKEN, authed.token.as_bytes());
+        let Some(key) = &authed.key else {
+            w.payload(&up.payload);
+            let d = w.finish(MAX_PDU).map_err(|_| SendError::MessageTooLong);
+            debug_assert!(d.as_ref().map_or(true, |d| d.len() <= capacity));
+            return d;
+        };
+        let mut num = sign::itoa_buf();
+        let seq = sign::fmt_u64(&mut num, authed.next_seq).as_bytes();
+        if let Some(out) = w.option_space(OPTION_SEQ, psk::cipher_len(seq.len())) {
+            key.encrypt_to(seq, out);
+        }
+        // PKCS#7 pads even an empty payload to a block.
+        key.encrypt_to(
+            &up.payload,
+            w.payload_space(psk::cipher_len(up.payload.len())),
         );
-        match &authed.key {
-            Some(key) => {
-                // Checked before the seq is spent, so a refused message
-                // leaves no gap a strict server would notice (it wouldn't
-                // mind one, but the numbers stay dense for debugging).
-                if estimated_size(up, authed.token.len()) > MAX_PDU {
-                    return Err(SendError::MessageTooLong);
-                }
-                let mut num = sign::itoa_buf();
-                let seq = sign::fmt_u64(&mut num, authed.next_seq);
-                p.add_option(CoapOption::Unknown(OPTION_SEQ), key.encrypt(seq.as_bytes()));
-                p.payload = key.encrypt(&up.payload);
-                let d = p
-                    .to_bytes_with_limit(MAX_PDU)
-                    .map_err(|_| SendError::MessageTooLong)?;
-                authed.next_seq += 1;
-                Ok(d)
-            }
-            None => {
-                p.payload = up.payload.clone();
-                p.to_bytes_with_limit(MAX_PDU)
-                    .map_err(|_| SendError::MessageTooLong)
-            }
-        }
+        let d = w.finish(MAX_PDU).map_err(|_| SendError::MessageTooLong)?;
+        debug_assert!(d.len() <= capacity, "estimated_size is an upper bound");
+        // Spent only when the message goes out, so the numbers stay dense.
+        authed.next_seq += 1;
+        Ok(d)
     }
 
     /// Next datagram to hand to the transport.
@@ -513,13 +525,13 @@ impl<U> Session<U> {
                         self.stats.retransmissions += 1;
                     } else {
                         let e = self.exchanges.swap_remove(i);
-                        self.fail(now, e);
+                        self.fail(now, *e);
                         continue;
                     }
                 }
                 Wait::Separate { deadline } if deadline <= now => {
                     let e = self.exchanges.swap_remove(i);
-                    self.fail(now, e);
+                    self.fail(now, *e);
                     continue;
                 }
                 Wait::Non { deadline } if deadline <= now => {
@@ -574,7 +586,7 @@ impl<U> Session<U> {
             MessageType::Reset => match self.find_by_mid(mid) {
                 Some(i) => {
                     let e = self.exchanges.swap_remove(i);
-                    self.fail(now, e);
+                    self.fail(now, *e);
                 }
                 None => self.stats.rx_unmatched += 1,
             },
@@ -597,7 +609,7 @@ impl<U> Session<U> {
                 if !matches!(MessageClass::from(code), MessageClass::Response(_)) || code >> 5 < 2 {
                     // The platform sends us no requests: refuse with RST.
                     if con {
-                        self.queue_empty(MessageType::Reset, mid);
+                        self.queue_empty(Type::Reset, mid);
                     }
                     self.stats.rx_unmatched += 1;
                     return;
@@ -605,7 +617,7 @@ impl<U> Session<U> {
                 if self.seen.contains(&Some(mid)) {
                     self.stats.rx_duplicates += 1;
                     if con {
-                        self.queue_empty(MessageType::Acknowledgement, mid);
+                        self.queue_empty(Type::Acknowledgement, mid);
                     }
                     return;
                 }
@@ -616,7 +628,7 @@ impl<U> Session<U> {
                 let Some(i) = found else {
                     // Unknown token: RFC 7252 5.3.2 says reject a CON.
                     if con {
-                        self.queue_empty(MessageType::Reset, mid);
+                        self.queue_empty(Type::Reset, mid);
                     }
                     self.stats.rx_unmatched += 1;
                     return;
@@ -625,7 +637,7 @@ impl<U> Session<U> {
                     self.seen[self.seen_pos] = Some(mid);
                     self.seen_pos = (self.seen_pos + 1) % SEEN_RING;
                     if con {
-                        self.queue_empty(MessageType::Acknowledgement, mid);
+                        self.queue_empty(Type::Acknowledgement, mid);
                     }
                 }
             }
@@ -638,15 +650,9 @@ impl<U> Session<U> {
             .position(|e| e.mid == mid && matches!(e.wait, Wait::Con { .. } | Wait::Non { .. }))
     }
 
-    fn queue_empty(&mut self, ty: MessageType, mid: u16) {
-        let mut p = Packet::new();
-        p.header.set_type(ty);
-        p.header.code = MessageClass::Empty;
-        p.header.message_id = mid;
-        if let Ok(d) = p.to_bytes() {
-            self.stats.tx_datagrams += 1;
-            self.transmit.push_back(d);
-        }
+    fn queue_empty(&mut self, ty: Type, mid: u16) {
+        self.stats.tx_datagrams += 1;
+        self.transmit.push_back(message::empty(ty, mid));
     }
 
     /// Finishes exchange `i` with a response. Returns false when the
@@ -780,16 +786,6 @@ impl<U> Session<U> {
     }
 }
 
-fn request(ty: MessageType, mid: u16, token: &[u8; 8]) -> Packet {
-    let mut p = Packet::new();
-    p.header.set_version(1);
-    p.header.set_type(ty);
-    p.header.code = MessageClass::Request(RequestType::Post);
-    p.header.message_id = mid;
-    p.set_token(token.to_vec());
-    p
-}
-
 /// A CoAP code as RFC 7252 writes it ("4.01"), without `core::fmt`.
 pub fn code_text(code: u8, buf: &mut [u8; 4]) -> &str {
     let detail = code & 0x1f;
@@ -808,17 +804,34 @@ pub fn check_path(path: &str) -> Result<(), SendError> {
     if path.len() > URI_MAX_LEN {
         return Err(SendError::UriTooLong);
     }
-    if path.contains(['?', '#']) || path.split('/').all(|s| s.is_empty()) {
+    if path.bytes().any(|b| b == b'?' || b == b'#') || segments(path).next().is_none() {
         return Err(SendError::InvalidPath);
     }
     Ok(())
 }
 
-/// Upper bound of an uplink's datagram size (PSK adds at most one block of
-/// padding; the seq option is at most 32 bytes).
-fn estimated_size<U>(up: &Uplink<U>, token_len: usize) -> usize {
-    let segs = up.path.split('/').filter(|s| !s.is_empty()).count();
-    4 + 8 + up.path.len() + 3 * segs + 4 + 4 + token_len + 4 + 36 + 1 + up.payload.len() + 16
+/// The non-empty `/`-separated segments of a path, as Uri-Path values.
+fn segments(path: &str) -> impl Iterator<Item = &[u8]> {
+    path.as_bytes()
+        .split(|&b| b == b'/')
+        .filter(|s| !s.is_empty())
+}
+
+/// Upper bound of an uplink's datagram size, close enough to serve as the
+/// buffer's capacity: header and token 12; each path segment 1-3 bytes of
+/// option header; Content-Format and Accept 2 each; the token option 5;
+/// in PSK mode the seq option (at most 2 + 32) and a block of padding.
+fn estimated_size<U>(up: &Uplink<U>, token_len: usize, psk: bool) -> usize {
+    let segs = segments(&up.path).map(|s| if s.len() < 13 { 1 } else { 3 });
+    let options = segs.sum::<usize>() + up.path.len() + 4 + 5 + token_len;
+    let psk_extra = if psk { 34 + 16 } else { 0 };
+    12 + options + 1 + up.payload.len() + psk_extra
+}
+
+/// A number in `0..n` (`n` > 0). 32-bit arithmetic: a 64-bit division is
+/// a library routine on a Cortex-M.
+fn random_below(rng: &mut u64, n: u32) -> u32 {
+    ((xorshift(rng) >> 32) as u32) % n
 }
 
 /// xorshift64*: timeouts, message ids and tokens need spread, not secrecy.
@@ -835,7 +848,7 @@ fn xorshift(s: &mut u64) -> u64 {
 mod tests {
     use super::*;
     use alloc::vec;
-    use coap_lite::ResponseType;
+    use coap_lite::{CoapOption, RequestType, ResponseType};
 
     fn cfg(sec: Security) -> Config {
         Config::new(
@@ -904,9 +917,10 @@ mod tests {
             "{body}"
         );
         assert!(
-            body.contains(r#""sign":"f6b71a47103b144bf0ea88acf33f500c72bb7c3b""#),
+            body.contains(r#""sign":"18fb2cad852b87646f6d14e978ba2ca4""#),
             "{body}"
         );
+        assert!(body.contains(r#""signmethod":"hmacmd5""#), "{body}");
         assert!(!body.contains("seq"));
     }
 

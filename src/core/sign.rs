@@ -1,7 +1,10 @@
 //! `/auth` request: sign content, HMAC, and the JSON body.
 //!
-//! The body is serialised by serde_json from a typed struct, so any device
-//! name is escaped correctly (the vendor SDK built it with `snprintf`).
+//! The body is serialised by serde-json-core from a typed struct, so any
+//! device name is escaped correctly (the vendor SDK built it with
+//! `snprintf`). serde-json-core rather than serde_json: the latter's error
+//! formatting and f64 number path cost ~30 KB of flash on a Cortex-M4 that
+//! typed structs cannot avoid (see docs/design.md).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -10,7 +13,10 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignMethod {
+    /// The vendor SDK's and the platform guide's default.
     HmacMd5,
+    /// Opt-in (feature `hmacsha1`): costs SHA-1 in the image.
+    #[cfg(feature = "hmacsha1")]
     HmacSha1,
 }
 
@@ -18,6 +24,7 @@ impl SignMethod {
     pub const fn name(self) -> &'static str {
         match self {
             SignMethod::HmacMd5 => "hmacmd5",
+            #[cfg(feature = "hmacsha1")]
             SignMethod::HmacSha1 => "hmacsha1",
         }
     }
@@ -76,6 +83,7 @@ pub fn sign(p: &AuthParams<'_>, device_secret: &[u8]) -> String {
             mac.update(c.as_bytes());
             hex(&mac.finalize().into_bytes())
         }
+        #[cfg(feature = "hmacsha1")]
         SignMethod::HmacSha1 => {
             let mut mac =
                 Hmac::<sha1::Sha1>::new_from_slice(device_secret).expect("any key length");
@@ -87,12 +95,13 @@ pub fn sign(p: &AuthParams<'_>, device_secret: &[u8]) -> String {
 
 pub fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
+    let mut s = Vec::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push(HEX[usize::from(b >> 4)] as char);
-        s.push(HEX[usize::from(b & 15)] as char);
+        s.push(HEX[usize::from(b >> 4)]);
+        s.push(HEX[usize::from(b & 15)]);
     }
-    s
+    // ASCII by construction.
+    String::from_utf8(s).unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -106,27 +115,47 @@ struct AuthBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     seq: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    timestamp: Option<u64>,
+    timestamp: Option<JsonNumber<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    ack_mode: Option<u8>,
+    ack_mode: Option<JsonNumber<'a>>,
+}
+
+/// A number already written in decimal. serde-json-core emits
+/// `serialize_bytes` verbatim, so this is a plain JSON number that skips
+/// its u64 formatter (which needs a 64-bit division routine on a Cortex-M).
+struct JsonNumber<'a>(&'a str);
+
+impl Serialize for JsonNumber<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0.as_bytes())
+    }
 }
 
 /// The JSON body of the `/auth` request.
 pub fn auth_body(p: &AuthParams<'_>, device_secret: &[u8]) -> Vec<u8> {
     let sign = sign(p, device_secret);
-    let mut num = itoa_buf();
-    let seq = p.seq.map(|q| String::from(fmt_u64(&mut num, q.into())));
+    let (mut seq_buf, mut ts_buf, mut ack_buf) = (itoa_buf(), itoa_buf(), itoa_buf());
     let body = AuthBody {
         product_key: p.product_key,
         device_name: p.device_name,
         client_id: p.client_id,
         sign: &sign,
         signmethod: p.sign_method.name(),
-        seq: seq.as_deref(),
-        timestamp: p.timestamp,
-        ack_mode: p.ack_mode,
+        seq: p.seq.map(|q| fmt_u64(&mut seq_buf, q.into())),
+        timestamp: p.timestamp.map(|t| JsonNumber(fmt_u64(&mut ts_buf, t))),
+        ack_mode: p
+            .ack_mode
+            .map(|a| JsonNumber(fmt_u64(&mut ack_buf, a.into()))),
     };
-    serde_json::to_vec(&body).expect("serialising plain strings cannot fail")
+    // Escaping grows a character to at most 6 bytes (`\u001f`).
+    let strings = p.product_key.len() + p.device_name.len() + p.client_id.len();
+    let mut out = alloc::vec![0u8; 6 * strings + sign.len() + 160];
+    match serde_json_core::to_slice(&body, &mut out) {
+        Ok(n) => out.truncate(n),
+        // The buffer is sized for the worst case above: cannot happen.
+        Err(_) => out.clear(),
+    }
+    out
 }
 
 /// The platform's 2.05 answer to `/auth`. PSK adds `random` and `seqOffset`.
@@ -141,7 +170,10 @@ pub struct AuthResponse {
 }
 
 pub fn parse_auth_response(payload: &[u8]) -> Option<AuthResponse> {
-    let r: AuthResponse = serde_json::from_slice(payload).ok()?;
+    // Unescaped text is never longer than its escaped form.
+    let mut unescape = alloc::vec![0u8; payload.len()];
+    let (r, _): (AuthResponse, usize) =
+        serde_json_core::from_slice_escaped(payload, &mut unescape).ok()?;
     if r.token.is_empty() {
         return None;
     }
@@ -154,14 +186,27 @@ pub(crate) const fn itoa_buf() -> NumBuf {
     [0; 20]
 }
 
-/// Decimal text of `v` without `core::fmt`.
-pub(crate) fn fmt_u64(buf: &mut NumBuf, mut v: u64) -> &str {
+/// Decimal text of `v` without `core::fmt`, and without 64-bit division
+/// (a library routine on a Cortex-M): long division of four 16-bit limbs
+/// by ten, in 32-bit arithmetic.
+pub(crate) fn fmt_u64(buf: &mut NumBuf, v: u64) -> &str {
+    let mut limbs = [
+        (v >> 48) as u16,
+        (v >> 32) as u16,
+        (v >> 16) as u16,
+        v as u16,
+    ];
     let mut i = buf.len();
     loop {
+        let mut rem = 0u32;
+        for limb in &mut limbs {
+            let cur = (rem << 16) | u32::from(*limb);
+            *limb = (cur / 10) as u16;
+            rem = cur % 10;
+        }
         i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
+        buf[i] = b'0' + rem as u8;
+        if limbs == [0; 4] {
             break;
         }
     }
@@ -194,8 +239,11 @@ mod tests {
             "clientIda1TestPK001.dev-001deviceNamedev-001productKeya1TestPK001"
         );
         assert_eq!(sign(&p, SECRET), "18fb2cad852b87646f6d14e978ba2ca4");
-        let p = params(SignMethod::HmacSha1);
-        assert_eq!(sign(&p, SECRET), "f6b71a47103b144bf0ea88acf33f500c72bb7c3b");
+        #[cfg(feature = "hmacsha1")]
+        {
+            let p = params(SignMethod::HmacSha1);
+            assert_eq!(sign(&p, SECRET), "f6b71a47103b144bf0ea88acf33f500c72bb7c3b");
+        }
         let p = AuthParams {
             seq: Some(123),
             ..params(SignMethod::HmacMd5)
@@ -234,10 +282,49 @@ mod tests {
         assert!(s.contains(r#""signmethod":"hmacmd5""#));
         let p = AuthParams {
             seq: Some(7),
-            ..params(SignMethod::HmacSha1)
+            ..params(SignMethod::HmacMd5)
         };
         let s = String::from_utf8(auth_body(&p, SECRET)).unwrap();
         assert!(s.contains(r#""seq":"7""#), "{s}");
+        let p = AuthParams {
+            timestamp: Some(1_700_000_000_000),
+            ack_mode: Some(1),
+            ..params(SignMethod::HmacMd5)
+        };
+        let v: serde_json::Value = serde_json::from_slice(&auth_body(&p, SECRET)).unwrap();
+        assert_eq!(v["timestamp"], 1_700_000_000_000u64);
+        assert_eq!(v["ackMode"], 1);
+    }
+
+    #[test]
+    fn body_escapes_control_and_unicode_names_as_json_reads_them() {
+        // The worst case of the buffer estimate: every byte a control char.
+        let name = "\u{1}\u{1f}\n\t\"\\ü名\u{7f}";
+        let hostile = "\u{1f}".repeat(64);
+        for dn in [name, hostile.as_str(), ""] {
+            let p = AuthParams {
+                device_name: dn,
+                client_id: dn,
+                ..params(SignMethod::HmacMd5)
+            };
+            let body = auth_body(&p, SECRET);
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(v["deviceName"], dn);
+            assert_eq!(v["clientId"], dn);
+            assert_eq!(v["sign"], sign(&p, SECRET).as_str());
+        }
+    }
+
+    #[test]
+    fn auth_response_unescapes_and_skips_unknown_fields() {
+        let r = parse_auth_response(
+            br#"{"extra":{"a":[1,2.5,null]},"token":"ab\/c\u0041","seqOffset":7}"#,
+        )
+        .unwrap();
+        assert_eq!(r.token, "ab/cA");
+        assert_eq!(r.seq_offset, Some(7));
+        assert!(parse_auth_response(br#"{"token":"t","seqOffset":-1}"#).is_none());
+        assert!(parse_auth_response(br#"{"token":"t"} trailing"#).is_none());
     }
 
     #[test]
@@ -259,5 +346,23 @@ mod tests {
         let mut b = itoa_buf();
         assert_eq!(fmt_u64(&mut b, 0), "0");
         assert_eq!(fmt_u64(&mut b, u64::MAX), "18446744073709551615");
+        let mut x = 1u64;
+        for _ in 0..2000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            for v in [
+                x,
+                x >> 7,
+                x >> 33,
+                x % 100_000,
+                9,
+                10,
+                65_536,
+                4_294_967_296,
+            ] {
+                assert_eq!(fmt_u64(&mut b, v), v.to_string());
+            }
+        }
     }
 }

@@ -68,28 +68,30 @@ pub fn parse(url: &str) -> Result<Endpoint, UrlError> {
         return Err(UrlError::Scheme);
     };
     // A trailing "/" is harmless; any real path or query is not ours to take.
-    let authority = rest.strip_suffix('/').unwrap_or(rest);
-    if authority.is_empty() || authority.contains(['/', '?', '#', '@', ' ']) {
+    // Byte searches only: the delimiters are ASCII, so every index found is
+    // a char boundary (and no char-pattern machinery reaches the firmware).
+    let authority = rest.strip_suffix("/").unwrap_or(rest);
+    if authority.is_empty() || has_any(authority, b"/?#@ ") {
         return Err(UrlError::Host);
     }
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let end = v6.find(']').ok_or(UrlError::Host)?;
+    let (host, port) = if let Some(v6) = authority.strip_prefix("[") {
+        let end = v6.bytes().position(|b| b == b']').ok_or(UrlError::Host)?;
         let host = &v6[..end];
         let after = &v6[end + 1..];
         let port = match after {
             "" => None,
-            p => Some(p.strip_prefix(':').ok_or(UrlError::Host)?),
+            p => Some(p.strip_prefix(":").ok_or(UrlError::Host)?),
         };
         (host, port)
     } else {
-        match authority.rfind(':') {
+        match authority.bytes().rposition(|b| b == b':') {
             Some(i) => (&authority[..i], Some(&authority[i + 1..])),
             None => (authority, None),
         }
     };
     if host.is_empty()
-        || host.contains(['[', ']'])
-        || (!authority.starts_with('[') && host.contains(':'))
+        || has_any(host, b"[]")
+        || (!authority.starts_with("[") && has_any(host, b":"))
     {
         return Err(UrlError::Host);
     }
@@ -113,6 +115,10 @@ fn parse_port(p: &str) -> Result<u16, UrlError> {
         return Err(UrlError::Port);
     }
     Ok(v as u16)
+}
+
+fn has_any(s: &str, set: &[u8]) -> bool {
+    s.bytes().any(|b| set.contains(&b))
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {

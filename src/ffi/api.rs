@@ -7,7 +7,6 @@
 
 use alloc::boxed::Box;
 use alloc::string::String;
-use alloc::vec::Vec;
 use core::ffi::{c_char, c_int, c_uchar, c_void};
 use core::sync::atomic::Ordering;
 
@@ -65,8 +64,10 @@ fn guard<R>(_on_panic: R, f: impl FnOnce() -> R) -> R {
 
 /// Bytes of a fixed C char array up to its first NUL (never past it).
 fn field(a: &[c_char]) -> Option<String> {
-    let bytes: Vec<u8> = a.iter().map(|&c| c as u8).take_while(|&b| b != 0).collect();
-    String::from_utf8(bytes).ok()
+    let len = a.iter().position(|&c| c == 0).unwrap_or(a.len());
+    // SAFETY: c_char and u8 have the same size and alignment.
+    let bytes = unsafe { core::slice::from_raw_parts(a.as_ptr().cast::<u8>(), len) };
+    String::from_utf8(bytes.to_vec()).ok()
 }
 
 /// Reads a C string of at most `max` bytes. `Err(true)` when longer.
@@ -161,7 +162,8 @@ unsafe fn init(p_config: *mut iotx_coap_config_t) -> Option<Box<Context>> {
     if !id.is_empty() {
         sc.client_id = id;
     }
-    sc.sign_method = SignMethod::HmacSha1;
+    // hmacmd5, as the vendor SDK signs and the platform guide defaults to.
+    sc.sign_method = SignMethod::HmacMd5;
     let wait = if cfg.wait_time_ms > 0 {
         cfg.wait_time_ms as u32
     } else {
@@ -502,19 +504,42 @@ pub extern "C" fn IOT_SetLogLevel(level: IOT_LogLevel) {
     }
 }
 
-/// The library allocates through the platform's allocator and keeps no
-/// statistics of its own; this only logs that.
+/// Logs the library's heap use: bytes in use, the high-water mark and live
+/// blocks, as allocated through `HAL_Malloc` (the C library's allocator).
+/// A Rust program linking the rlib with `std` uses its own allocator, and
+/// this says so.
 #[no_mangle]
 pub extern "C" fn IOT_DumpMemoryStats(level: IOT_LogLevel) {
     guard((), || {
-        if (IOT_LOG_CRIT..=IOT_LOG_DEBUG).contains(&level)
-            && level <= LOG_LEVEL.load(Ordering::Relaxed)
+        if !(IOT_LOG_CRIT..=IOT_LOG_DEBUG).contains(&level)
+            || level > LOG_LEVEL.load(Ordering::Relaxed)
         {
-            use crate::platform::Platform;
-            HalPlatform::default().log(
+            return;
+        }
+        use crate::platform::Platform;
+        let platform = HalPlatform::default();
+        #[cfg(all(feature = "firmware", not(feature = "std")))]
+        {
+            use crate::core::sign::{fmt_u64, itoa_buf};
+            let s = crate::platform::heap_stats::snapshot();
+            let (mut a, mut b, mut c) = (itoa_buf(), itoa_buf(), itoa_buf());
+            platform.log(
                 LogLevel::Info,
-                &["memory: no allocation statistics are kept"],
+                &[
+                    "memory: heap in use ",
+                    fmt_u64(&mut a, s.in_use as u64),
+                    " bytes, peak ",
+                    fmt_u64(&mut b, s.peak as u64),
+                    " bytes, ",
+                    fmt_u64(&mut c, s.blocks as u64),
+                    " blocks",
+                ],
             );
         }
+        #[cfg(not(all(feature = "firmware", not(feature = "std"))))]
+        platform.log(
+            LogLevel::Info,
+            &["memory: the program's Rust allocator is in use; no statistics"],
+        );
     })
 }

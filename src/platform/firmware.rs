@@ -8,9 +8,10 @@
 //! allocation failure is a trap instruction (`udf #254`) and no handler
 //! runs: the board's HardFault handler reports it (see
 //! `firmware/qemu-mps2/board.c`). With any other panic strategy the handler
-//! below runs: it prints one line through `HAL_Printf` and stops in a loop
-//! for the debugger. It formats without `core::fmt`, which would add about
-//! 25 KB of flash: the message is not printed, only the file and line.
+//! below (bare metal; `hosted_panic` on Linux) runs: it prints one line
+//! through `HAL_Printf` and stops in a loop for the debugger. It formats
+//! without `core::fmt`, which would add about 25 KB of flash: the message
+//! is not printed, only the file and line when the build keeps them.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::ffi::{c_char, c_void};
@@ -29,6 +30,23 @@ struct HalHeap;
 
 unsafe impl GlobalAlloc for HalHeap {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        // SAFETY: forwarded.
+        let p = unsafe { self.hal_alloc(l) };
+        if !p.is_null() {
+            super::heap_stats::allocated(l.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        super::heap_stats::freed(l.size());
+        // SAFETY: forwarded.
+        unsafe { self.hal_free(p, l) }
+    }
+}
+
+impl HalHeap {
+    unsafe fn hal_alloc(&self, l: Layout) -> *mut u8 {
         if l.align() <= HAL_ALIGN {
             // SAFETY: plain allocation of l.size() bytes.
             return unsafe { HAL_Malloc(l.size() as u32) }.cast();
@@ -45,7 +63,7 @@ unsafe impl GlobalAlloc for HalHeap {
         aligned as *mut u8
     }
 
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+    unsafe fn hal_free(&self, p: *mut u8, l: Layout) {
         if l.align() <= HAL_ALIGN {
             // SAFETY: p came from HAL_Malloc.
             unsafe { HAL_Free(p.cast()) };
@@ -63,11 +81,13 @@ static HEAP: HalHeap = HalHeap;
 
 /// A fixed-size, NUL-terminated line built without `core::fmt` or the
 /// heap (which may be what ran out).
+#[cfg(target_os = "none")]
 struct PanicLine {
     buf: [u8; 160],
     len: usize,
 }
 
+#[cfg(target_os = "none")]
 impl PanicLine {
     fn push(&mut self, bytes: &[u8]) {
         for &b in bytes {
@@ -102,6 +122,7 @@ impl PanicLine {
     }
 }
 
+#[cfg(target_os = "none")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     let mut line = PanicLine {
@@ -109,7 +130,8 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
         len: 0,
     };
     line.push(b"[crt] iotx-coap: panic, device halted");
-    if let Some(at) = info.location() {
+    // With -Zlocation-detail=none (the firmware route) there is no line.
+    if let Some(at) = info.location().filter(|at| at.line() != 0) {
         line.push(b" at ");
         line.push(at.file().as_bytes());
         line.push(b":");

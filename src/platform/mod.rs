@@ -9,10 +9,16 @@
 
 use crate::core::url::Endpoint;
 
+#[cfg(all(feature = "firmware", target_arch = "arm", target_os = "none"))]
+mod arm_eabi;
 #[cfg(all(feature = "firmware", not(feature = "std")))]
 mod firmware;
 #[cfg(feature = "capi")]
 pub mod hal;
+#[cfg(all(feature = "firmware", not(feature = "std")))]
+pub mod heap_stats;
+#[cfg(all(feature = "firmware", not(feature = "std"), not(target_os = "none")))]
+mod hosted_panic;
 #[cfg(feature = "std")]
 pub mod std_udp;
 

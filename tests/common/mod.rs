@@ -45,9 +45,10 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
-/// `target/debug/libiotx_coap.a`.
+/// `target/c-dev/libiotx_coap.a`: the C library as CMake builds it (no
+/// std, features `firmware,dtls`), unoptimised.
 pub fn staticlib_path() -> PathBuf {
-    target_dir().join("debug").join("libiotx_coap.a")
+    target_dir().join("c-dev").join("libiotx_coap.a")
 }
 
 /// `target/debug/iotx-coap-sim`.
@@ -79,7 +80,16 @@ fn cargo_build(args: &[&str]) -> Result<(), String> {
 pub fn build_lib_and_sim() {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
     let r = BUILT.get_or_init(|| {
-        cargo_build(&["--lib", "-p", "iotx-coap"])?;
+        cargo_build(&[
+            "--lib",
+            "-p",
+            "iotx-coap",
+            "--no-default-features",
+            "--features",
+            "firmware,dtls",
+            "--profile",
+            "c-dev",
+        ])?;
         cargo_build(&["-p", "iotx-coap-sim", "--bin", "iotx-coap-sim"])
     });
     if let Err(e) = r {

@@ -1,0 +1,68 @@
+//! Heap of the C library (no std, allocating through `HAL_Malloc`) for a
+//! device session: Init, auth, 10 CON uplinks of 64 bytes in flight at
+//! once, all answered, Deinit (tests/c/ram_peak.c), in PSK and plain mode.
+//! Measured on the host, where pointers are twice as wide as on a
+//! Cortex-M, so the firmware figure is lower. Budget: static RAM (gated at
+//! 1 KB by bench/footprint.sh) plus this peak stays within 7 KB.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{Sim, TempDir};
+
+/// 7 KB for static RAM and heap together, less the 1 KB static budget.
+const PEAK_HEAP_BUDGET: usize = 6 * 1024;
+
+/// (in use, peak) from each "memory: heap in use N bytes, peak M bytes" line.
+fn heap_lines(out: &str) -> Vec<(usize, usize)> {
+    out.lines()
+        .filter_map(|l| {
+            let rest = l.split("heap in use ").nth(1)?;
+            let mut nums = rest
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse::<usize>().unwrap());
+            Some((nums.next()?, nums.next()?))
+        })
+        .collect()
+}
+
+#[test]
+fn peak_heap_of_a_psk_and_a_plain_session() {
+    common::build_lib_and_sim();
+    let dir = TempDir::new("ram");
+    let exe = dir.join("ram_peak");
+    let src = common::workspace_root().join("tests/c/ram_peak.c");
+    common::compile_c(&exe, &[src.as_path()], &[]);
+    let sim = Sim::start(&["--device", &common::test_device()]);
+    for (mode, url) in [("psk", sim.psk_url()), ("plain", sim.plain_url())] {
+        let run = common::run_with_timeout(Command::new(&exe).arg(&url), Duration::from_secs(60));
+        assert!(
+            run.success(),
+            "{mode}: {}\n{}",
+            run.describe(),
+            sim.describe()
+        );
+        let lines = heap_lines(&run.stdout);
+        assert_eq!(
+            lines.len(),
+            2,
+            "{mode}: two memory lines expected:\n{}",
+            run.stdout
+        );
+        let (in_use_before_deinit, peak) = lines[0];
+        let (in_use_after, _) = lines[1];
+        println!(
+            "{mode}: peak heap {peak} bytes (in use before Deinit {in_use_before_deinit}, \
+             after {in_use_after}); budget {PEAK_HEAP_BUDGET}"
+        );
+        assert!(peak > 0 && peak >= in_use_before_deinit);
+        assert_eq!(in_use_after, 0, "{mode}: the context leaks after Deinit");
+        assert!(
+            peak <= PEAK_HEAP_BUDGET,
+            "{mode}: peak heap {peak} bytes is over the {PEAK_HEAP_BUDGET}-byte budget"
+        );
+    }
+}
