@@ -14,12 +14,16 @@
 //! is not printed, only the file and line when the build keeps them.
 
 use core::alloc::{GlobalAlloc, Layout};
-use core::ffi::{c_char, c_void};
+use core::ffi::c_void;
 
 extern "C" {
     fn HAL_Malloc(size: u32) -> *mut c_void;
     fn HAL_Free(ptr: *mut c_void);
-    fn HAL_Printf(fmt: *const c_char, ...);
+}
+
+#[cfg(target_os = "none")]
+extern "C" {
+    fn HAL_Printf(fmt: *const core::ffi::c_char, ...);
 }
 
 /// What `HAL_Malloc` guarantees on the MCUs we target (newlib, FreeRTOS
@@ -116,7 +120,7 @@ impl PanicLine {
         self.push(&digits[i..]);
     }
 
-    fn finish(&mut self) -> *const c_char {
+    fn finish(&mut self) -> *const core::ffi::c_char {
         self.buf[self.len..self.len + 3].copy_from_slice(b"\r\n\0");
         self.buf.as_ptr().cast()
     }
