@@ -64,7 +64,7 @@ boot() {
 
 fail() {
     echo "qemu-test: FAIL: $*" >&2
-    for f in console.log panic-console.log relay.err sim.err; do
+    for f in console.log panic-console.log handler-console.log relay.err sim.err; do
         if [[ -s "$work/$f" ]]; then
             echo "---- $f" >&2
             tail -n 40 "$work/$f" >&2
@@ -163,7 +163,7 @@ fi
 
 # ---- figures ----------------------------------------------------------
 figure() { sed -n "s/^\[figures\] phase=$1 .*$2=\([0-9]*\).*/\1/p" "$work/console.txt"; }
-section() { arm-none-eabi-size -A "$work/fw.elf" | awk -v s="$1" '$1 == s { print $2 }'; }
+section() { arm-none-eabi-size -A "$work/fw.elf" | awk -v s="$1" '$1 == s { n = $2 } END { print n + 0 }'; }
 # Bytes of the map's input sections from each origin, per output section
 # kind (flash = code/rodata/data image, ram = data/bss).
 read -r lib_flash lib_ram < <(awk '
@@ -180,7 +180,7 @@ read -r lib_flash lib_ram < <(awk '
         for (i = 1; i < NF; i++) if ($i ~ /^0x[0-9a-f]+$/ && $(i + 1) ~ /^0x[0-9a-f]+$/) break
         if (i >= NF || $NF !~ /libiotx_coap\.a\(/) next
         size = hex($(i + 1))
-        if (out == ".text" || out == ".vectors" || out == ".data") flash += size
+        if (out == ".text" || out == ".vectors" || out == ".ARM.exidx" || out == ".data") flash += size
         if (out == ".data" || out == ".bss") ram += size
     }
     END { printf "%d %d\n", flash, ram }' "$work/fw.map")
@@ -193,7 +193,7 @@ stack_at_hal=$(figure psk stack_at_hal)
 data=$(section .data)
 bss=$(section .bss)
 static_ram=$((data + bss))
-flash=$(($(section .vectors) + $(section .text) + data))
+flash=$(($(section .vectors) + $(section .text) + $(section .ARM.exidx) + data))
 sum=$((heap_peak + stack_hwm + static_ram))
 cat <<REPORT
 == qemu-test: on-target figures (mps2-an386, Cortex-M4, library from $lib)
