@@ -106,6 +106,16 @@ typedef int IOT_LogLevel;
 typedef int iotx_ret_code_t;
 
 /**
+ * `iotx_cloud_region_types_t`. Only Shanghai serves CoAP.
+ */
+typedef int iotx_cloud_region_types_t;
+
+/**
+ * `iotx_ioctl_option_t` (2.3 values 0..=10, 3.x adds the rest).
+ */
+typedef int iotx_ioctl_option_t;
+
+/**
  * The four-field device info that applications actually allocate and cast
  * to `iotx_device_info_t *`.
  */
@@ -181,6 +191,76 @@ typedef iotx_device_info_t *iotx_device_info_pt;
 #define IOTX_COAP_RESP_CODE_URL_TOO_LONG 142
 
 #define IOTX_COAP_RESP_CODE_INTERNAL_SERVER_ERROR 160
+
+#define IOTX_CLOUD_REGION_SHANGHAI 0
+
+#define IOTX_CLOUD_REGION_SINGAPORE 1
+
+#define IOTX_CLOUD_REGION_JAPAN 2
+
+#define IOTX_CLOUD_REGION_USA_WEST 3
+
+#define IOTX_CLOUD_REGION_GERMANY 4
+
+#define IOTX_CLOUD_REGION_CUSTOM 5
+
+#define IOTX_CLOUD_DOMAIN_MAX 6
+
+#define IOTX_IOCTL_SET_REGION 0
+
+#define IOTX_IOCTL_GET_REGION 1
+
+#define IOTX_IOCTL_SET_MQTT_DOMAIN 2
+
+#define IOTX_IOCTL_SET_HTTP_DOMAIN 3
+
+#define IOTX_IOCTL_SET_DYNAMIC_REGISTER 4
+
+#define IOTX_IOCTL_GET_DYNAMIC_REGISTER 5
+
+#define IOTX_IOCTL_RECV_PROP_REPLY 6
+
+#define IOTX_IOCTL_RECV_EVENT_REPLY 7
+
+#define IOTX_IOCTL_SEND_PROP_REPLY 8
+
+#define IOTX_IOCTL_SET_SUBDEV_SIGN 9
+
+#define IOTX_IOCTL_GET_SUBDEV_LOGIN 10
+
+#define IOTX_IOCTL_SET_OTA_DEV_ID 11
+
+#define IOTX_IOCTL_FOTA_TIMEOUT_MS 12
+
+#define IOTX_IOCTL_SET_CUSTOMIZE_INFO 13
+
+#define IOTX_IOCTL_SET_MQTT_PORT 14
+
+#define IOTX_IOCTL_SET_AWSS_ENABLE_INTERVAL 15
+
+#define IOTX_IOCTL_SET_AWSS_CHANNEL_SCAN_INTERVAL 16
+
+#define IOTX_IOCTL_SET_PROXY_REGISTER 17
+
+#define IOTX_IOCTL_QUERY_DEVID 18
+
+#define IOTX_IOCTL_SUB_USER_TOPIC 19
+
+#define IOTX_IOCTL_SET_PRODUCT_KEY 20
+
+#define IOTX_IOCTL_GET_PRODUCT_KEY 21
+
+#define IOTX_IOCTL_SET_PRODUCT_SECRET 22
+
+#define IOTX_IOCTL_GET_PRODUCT_SECRET 23
+
+#define IOTX_IOCTL_SET_DEVICE_NAME 24
+
+#define IOTX_IOCTL_GET_DEVICE_NAME 25
+
+#define IOTX_IOCTL_SET_DEVICE_SECRET 26
+
+#define IOTX_IOCTL_GET_DEVICE_SECRET 27
 
 #ifdef __cplusplus
 extern "C" {
@@ -268,10 +348,59 @@ void IOT_CloseLog(void);
 void IOT_SetLogLevel(IOT_LogLevel level);
 
 /**
- * The library allocates through the platform's allocator and keeps no
- * statistics of its own; this only logs that.
+ * Logs the library's heap use: bytes in use, the high-water mark and live
+ * blocks, as allocated through `HAL_Malloc` (the C library's allocator).
+ * A Rust program linking the rlib with `std` uses its own allocator, and
+ * this says so.
  */
 void IOT_DumpMemoryStats(IOT_LogLevel level);
+
+/**
+ * Stores the device identity used by later `IOT_CoAP_Init` calls whose
+ * device info leaves it empty. CoAP has no MQTT connection parameters to
+ * return, so a non-NULL `info_ptr` receives NULL. 0 on success, -1 when a
+ * string is NULL, empty or longer than its vendor length (nothing is
+ * stored then).
+ *
+ * # Safety
+ * Strings NULL or NUL-terminated; `info_ptr` NULL or writable.
+ */
+int IOT_SetupConnInfo(const char *product_key, const char *device_name, const char *device_secret, void **info_ptr);
+
+/**
+ * Sets or reads one setting (see `iotx_ioctl_option_t`). Returns 0, or -1
+ * for a NULL/invalid value or an option CoAP does not use (nothing
+ * changes then). A region other than `IOTX_CLOUD_REGION_SHANGHAI` is
+ * refused: only that region serves CoAP.
+ *
+ * # Safety
+ * `data` NULL or what the option documents: `int *` for region and
+ * dynamic-register options, a NUL-terminated string for `SET_PRODUCT_KEY`
+ * and the other identity setters, a buffer of the vendor length + 1 for
+ * the identity getters.
+ */
+int IOT_Ioctl(int option, void *data);
+
+/**
+ * The token of the uplink a response answers, as `IOT_CoAP_GetCurToken`
+ * returned it right after that uplink was sent. 0 on success, -1 for a
+ * NULL or foreign pointer.
+ *
+ * # Safety
+ * `p_message` NULL or as given to the response callback, during it;
+ * `token` NULL or writable.
+ */
+int IOT_CoAP_GetMessageToken(void *p_message, unsigned int *token);
+
+/**
+ * The token of the context's most recent uplink (0 before the first).
+ * A NULL or foreign context gives `(uint32_t)IOTX_ERR_INVALID_PARAM`, as
+ * the vendor's does.
+ *
+ * # Safety
+ * `p_context` NULL or a live context.
+ */
+uint32_t IOT_CoAP_GetCurToken(iotx_coap_context_t *p_context);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the no_std C staticlib for a Cortex-M4 (thumbv7em-none-eabihf) the
 # way the README tells a firmware team to, and prints the archive's path.
+# This script is that route: the cargo command below, then one objcopy.
 # Flags that size needs live in .cargo/config.toml, so the documented cargo
 # command gets them too. Installs Debian's rustc-web, cargo-web,
 # rust-web-src (core/alloc sources for -Zbuild-std) and gcc-arm-none-eabi
@@ -23,4 +24,15 @@ target_dir=${FIRMWARE_TARGET_DIR:-target/firmware}
 RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$target_dir /usr/bin/cargo build -q -p iotx-coap \
     -Zbuild-std=core,alloc --target thumbv7em-none-eabihf \
     --no-default-features --features "$features" --profile firmware >&2
-echo "$target_dir/thumbv7em-none-eabihf/firmware/libiotx_coap.a"
+lib=$target_dir/thumbv7em-none-eabihf/firmware/libiotx_coap.a
+
+# compiler_builtins brings its own memcpy/memmove/memset (as weak symbols,
+# ~1 KB) and, being first in the link, would be used instead of the
+# firmware's C library, which every C firmware links anyway. Hide them, so
+# the library calls the C library's routines like any C code does.
+mem_syms=(memcpy memmove memset memcmp bcmp)
+for s in memcpy memmove memset memclr; do
+    mem_syms+=("__aeabi_$s" "__aeabi_${s}4" "__aeabi_${s}8")
+done
+arm-none-eabi-objcopy "${mem_syms[@]/#/--localize-symbol=}" "$lib"
+echo "$lib"

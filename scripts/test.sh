@@ -21,6 +21,14 @@ cmake --build "$build" -j2
 (cd "$build" && ctest --output-on-failure)
 echo "== cmake consumers (add_subdirectory, find_package)"
 tests/cmake-consumer/run.sh
+echo "== firmware footprint (Cortex-M4, no std; installs its Debian packages)"
+bench/footprint.sh
+if bench/footprint.sh --budget 1000 >/dev/null 2>&1; then
+    echo "bench/footprint.sh passed a 1,000-byte budget: the gate is broken" >&2
+    exit 1
+fi
+echo "== instructions per uplink (callgrind)"
+bench/cpu.sh
 echo "== firmware on a Cortex-M4 (QEMU mps2-an386)"
 scripts/qemu-test.sh
 echo "test.sh: all suites passed"

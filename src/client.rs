@@ -41,7 +41,7 @@ struct Inner<P: Platform, U> {
     /// (retransmissions, datagrams received) when something last came in:
     /// a secure session that answers nothing for two retransmissions in a
     /// row is presumed dead (the server restarted and lost it).
-    progress: (u64, u64),
+    progress: (u32, u32),
 }
 
 pub struct Client<P: Platform, U> {
@@ -68,7 +68,9 @@ impl<L: RawLock> Drop for Unlock<'_, L> {
 /// Work taken out of the lock: datagrams to send and events to deliver.
 struct Batch<P: Platform, U> {
     transmit: Vec<Vec<u8>>,
-    events: Vec<ClientEvent<U>>,
+    events: Vec<Event<U>>,
+    /// Reported after `events`.
+    connect_failed: Option<ConnectError>,
     transport: Option<Arc<P::Transport>>,
 }
 
@@ -129,18 +131,12 @@ impl<P: Platform, U: Send> Client<P, U> {
     /// Takes everything the session wants done, reconnecting a dead
     /// transport first.
     fn drain(&self, inner: &mut Inner<P, U>) -> Batch<P, U> {
-        let mut b = Batch {
-            transmit: Vec::new(),
-            events: Vec::new(),
+        Batch {
+            transmit: inner.session.take_transmit(),
+            events: inner.session.take_events(),
+            connect_failed: None,
             transport: inner.transport.clone(),
-        };
-        while let Some(d) = inner.session.poll_transmit() {
-            b.transmit.push(d);
         }
-        while let Some(e) = inner.session.poll_event() {
-            b.events.push(ClientEvent::Session(e));
-        }
-        b
     }
 
     fn ensure_transport(&self, inner: &mut Inner<P, U>) -> Result<(), ConnectError> {
@@ -187,7 +183,10 @@ impl<P: Platform, U: Send> Client<P, U> {
             }
         }
         for e in b.events {
-            on_event(e);
+            on_event(ClientEvent::Session(e));
+        }
+        if let Some(e) = b.connect_failed {
+            on_event(ClientEvent::ConnectFailed(e));
         }
     }
 
@@ -301,9 +300,7 @@ impl<P: Platform, U: Send> Client<P, U> {
             let connect = self.ensure_transport(i);
             (self.drain(i), i.session.poll_timeout(), connect)
         });
-        if let Err(e) = connect {
-            batch.events.push(ClientEvent::ConnectFailed(e));
-        }
+        batch.connect_failed = connect.err();
         let transport = batch.transport.clone();
         self.run(batch, on_event);
         let Some(t) = transport else {

@@ -14,6 +14,9 @@
 //! * `ffi`: the vendor C ABI (`IOT_CoAP_*`), feature `capi`.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
+// Keeps `rust-version` in Cargo.toml honest: clippy (run with -D warnings in
+// scripts/test.sh) refuses APIs newer than the declared version.
+#![warn(clippy::incompatible_msrv)]
 
 extern crate alloc;
 

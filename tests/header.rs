@@ -12,6 +12,8 @@ fn committed_header_is_fresh() {
         .with_config(config)
         .with_src(root.join("src/ffi/types.rs"))
         .with_src(root.join("src/ffi/api.rs"))
+        .with_src(root.join("src/ffi/conninfo.rs"))
+        .with_src(root.join("src/ffi/v3.rs"))
         .generate()
         .expect("cbindgen")
         .write(&mut out);

@@ -244,7 +244,23 @@ static int dev_set(char *dst, size_t cap, const char *src)
     return n;
 }
 
-static int dev_get(char *out, size_t cap, const char *src)
+/*
+ * What was set, or else the environment variable `env_name` (or ""): 3.x
+ * vendor programs read their identity through HAL_Get* and never set it,
+ * so a reference platform needs some other source. Call with g_dev_lock.
+ */
+static const char *dev_value(const char *stored, const char *env_name)
+{
+    const char *v;
+
+    if (stored[0] != '\0') {
+        return stored;
+    }
+    v = getenv(env_name);
+    return v != NULL ? v : "";
+}
+
+static int dev_get(char *out, size_t cap, const char *stored, const char *env_name)
 {
     int n;
 
@@ -252,7 +268,7 @@ static int dev_get(char *out, size_t cap, const char *src)
         return -1;
     }
     pthread_mutex_lock(&g_dev_lock);
-    n = copy_bounded(out, cap, src);
+    n = copy_bounded(out, cap, dev_value(stored, env_name));
     pthread_mutex_unlock(&g_dev_lock);
     return n;
 }
@@ -279,26 +295,28 @@ int HAL_SetProductSecret(char *product_secret)
 
 int HAL_GetProductKey(char product_key[PRODUCT_KEY_LEN + 1])
 {
-    return dev_get(product_key, PRODUCT_KEY_LEN + 1, g_product_key);
+    return dev_get(product_key, PRODUCT_KEY_LEN + 1, g_product_key, "IOTX_PRODUCT_KEY");
 }
 
 int HAL_GetDeviceName(char device_name[DEVICE_NAME_LEN + 1])
 {
-    return dev_get(device_name, DEVICE_NAME_LEN + 1, g_device_name);
+    return dev_get(device_name, DEVICE_NAME_LEN + 1, g_device_name, "IOTX_DEVICE_NAME");
 }
 
 int HAL_GetDeviceSecret(char device_secret[DEVICE_SECRET_LEN + 1])
 {
-    return dev_get(device_secret, DEVICE_SECRET_LEN + 1, g_device_secret);
+    return dev_get(device_secret, DEVICE_SECRET_LEN + 1, g_device_secret, "IOTX_DEVICE_SECRET");
 }
 
 int HAL_GetProductSecret(char product_secret[PRODUCT_SECRET_LEN + 1])
 {
-    return dev_get(product_secret, PRODUCT_SECRET_LEN + 1, g_product_secret);
+    return dev_get(product_secret, PRODUCT_SECRET_LEN + 1, g_product_secret, "IOTX_PRODUCT_SECRET");
 }
 
 int HAL_GetDeviceID(char device_id[DEVICE_ID_LEN + 1])
 {
+    const char *pk;
+    const char *dn;
     size_t pk_len;
     size_t dn_len;
     size_t n;
@@ -307,19 +325,23 @@ int HAL_GetDeviceID(char device_id[DEVICE_ID_LEN + 1])
         return -1;
     }
     pthread_mutex_lock(&g_dev_lock);
-    /* Both parts are bounded by their storage (20 + 1 + 32 < 64), so the
-     * truncation below never triggers with HAL_Set*'d values; it is kept as
-     * a guard should the lengths ever change. */
-    pk_len = strlen(g_product_key);
-    dn_len = strlen(g_device_name);
+    pk = dev_value(g_product_key, "IOTX_PRODUCT_KEY");
+    dn = dev_value(g_device_name, "IOTX_DEVICE_NAME");
+    /* Values from the environment are unbounded: keep within the lengths
+     * HAL_GetProductKey/HAL_GetDeviceName would return. */
+    pk_len = strlen(pk);
+    if (pk_len > PRODUCT_KEY_LEN) {
+        pk_len = PRODUCT_KEY_LEN;
+    }
+    dn_len = strlen(dn);
     n = 0;
-    memcpy(device_id + n, g_product_key, pk_len);
+    memcpy(device_id + n, pk, pk_len);
     n += pk_len;
     device_id[n++] = '.';
     if (n + dn_len > DEVICE_ID_LEN) {
         dn_len = DEVICE_ID_LEN - n;
     }
-    memcpy(device_id + n, g_device_name, dn_len);
+    memcpy(device_id + n, dn, dn_len);
     n += dn_len;
     device_id[n] = '\0';
     pthread_mutex_unlock(&g_dev_lock);

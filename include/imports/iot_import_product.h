@@ -5,6 +5,11 @@
  * credentials with HAL_Set* and reads them back with HAL_Get* to fill
  * iotx_deviceinfo_t. Each HAL_Get* buffer must hold the documented length
  * plus the terminating NUL; they return the string length.
+ *
+ * The reference HAL (hal/linux) returns, for a value never set, the
+ * environment variable IOTX_PRODUCT_KEY, IOTX_PRODUCT_SECRET,
+ * IOTX_DEVICE_NAME or IOTX_DEVICE_SECRET (empty when unset too):
+ * 3.x-style programs read their identity from the HAL without setting it.
  */
 #ifndef IOT_IMPORT_PRODUCT_H
 #define IOT_IMPORT_PRODUCT_H

@@ -70,8 +70,8 @@ impl RequestWriter {
 
     /// Adds an option whose value is `value`.
     pub fn option(&mut self, number: u16, value: &[u8]) {
-        if let Some(v) = self.option_space(number, value.len()) {
-            v.copy_from_slice(value);
+        if self.option_header(number, value.len()) {
+            self.buf.extend_from_slice(value);
         }
     }
 
@@ -87,10 +87,16 @@ impl RequestWriter {
     /// when the option cannot be encoded (the message then fails at
     /// [`RequestWriter::finish`]).
     pub fn option_space(&mut self, number: u16, len: usize) -> Option<&mut [u8]> {
+        self.option_header(number, len).then(|| self.grow(len))
+    }
+
+    /// Writes an option's header; false (and the message marked too long)
+    /// when it cannot be encoded.
+    fn option_header(&mut self, number: u16, len: usize) -> bool {
         debug_assert!(number >= self.last_option, "options out of order");
         if len > MAX_OPTION_LEN || number < self.last_option {
             self.too_long = true;
-            return None;
+            return false;
         }
         let delta = number - self.last_option;
         self.last_option = number;
@@ -99,7 +105,7 @@ impl RequestWriter {
         self.buf.push((delta_nibble << 4) | len_nibble);
         self.buf.extend_from_slice(delta_ext.as_slice());
         self.buf.extend_from_slice(len_ext.as_slice());
-        Some(self.grow(len))
+        true
     }
 
     fn grow(&mut self, len: usize) -> &mut [u8] {
@@ -111,7 +117,8 @@ impl RequestWriter {
     /// Adds the payload (nothing, not even the marker, when it is empty).
     pub fn payload(&mut self, payload: &[u8]) {
         if !payload.is_empty() {
-            self.payload_space(payload.len()).copy_from_slice(payload);
+            self.buf.push(PAYLOAD_MARKER);
+            self.buf.extend_from_slice(payload);
         }
     }
 

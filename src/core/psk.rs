@@ -24,11 +24,13 @@ impl core::fmt::Debug for PskKey {
 impl PskKey {
     /// Bytes 8..24 of `SHA256(secret + "," + random)`.
     pub fn derive(device_secret: &[u8], random: &[u8]) -> Self {
-        let mut h = Sha256::new();
-        h.update(device_secret);
-        h.update(b",");
-        h.update(random);
-        let d = h.finalize();
+        // One buffer, one update: each `update` call is inlined block
+        // handling, and this runs once per auth.
+        let mut input = Vec::with_capacity(device_secret.len() + 1 + random.len());
+        for part in [device_secret, b",", random] {
+            input.extend_from_slice(part);
+        }
+        let d = Sha256::digest(&input);
         let mut k = [0u8; 16];
         k.copy_from_slice(&d[8..24]);
         PskKey(k)
@@ -62,12 +64,23 @@ impl PskKey {
     /// Fails on a length that is not a positive multiple of 16 or on bad
     /// padding (each pad byte must equal the pad length, 1..=16).
     pub fn decrypt(&self, cipher: &[u8]) -> Result<Vec<u8>, DecryptError> {
+        self.decrypt_with_spare(cipher, 0)
+    }
+
+    /// [`PskKey::decrypt`], in place in one buffer that keeps room for
+    /// `spare` more bytes after the plaintext.
+    pub fn decrypt_with_spare(&self, cipher: &[u8], spare: usize) -> Result<Vec<u8>, DecryptError> {
         if cipher.is_empty() || cipher.len() % 16 != 0 {
             return Err(DecryptError);
         }
-        Dec::new(&self.0.into(), IV.into())
-            .decrypt_padded_vec_mut::<Pkcs7>(cipher)
-            .map_err(|_| DecryptError)
+        let mut buf = Vec::with_capacity(cipher.len() + spare);
+        buf.extend_from_slice(cipher);
+        let len = Dec::new(&self.0.into(), IV.into())
+            .decrypt_padded_mut::<Pkcs7>(&mut buf)
+            .map_err(|_| DecryptError)?
+            .len();
+        buf.truncate(len);
+        Ok(buf)
     }
 }
 

@@ -12,7 +12,6 @@
 //! * PSK padding is validated before anything is stripped.
 
 use alloc::boxed::Box;
-use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -74,15 +73,36 @@ impl Config {
         device_secret: &str,
         security: Security,
     ) -> Self {
-        let mut client_id = String::with_capacity(product_key.len() + 1 + device_name.len());
-        for part in [product_key, ".", device_name] {
-            client_id.push_str(part);
-        }
+        Config::with_identity(
+            product_key.into(),
+            device_name.into(),
+            None,
+            device_secret.into(),
+            security,
+        )
+    }
+
+    /// [`Config::new`] taking the strings it keeps; `client_id` defaults to
+    /// `product_key.device_name`.
+    pub fn with_identity(
+        product_key: String,
+        device_name: String,
+        client_id: Option<String>,
+        device_secret: String,
+        security: Security,
+    ) -> Self {
+        let client_id = client_id.unwrap_or_else(|| {
+            let mut id = String::with_capacity(product_key.len() + 1 + device_name.len());
+            for part in [&product_key, ".", &device_name] {
+                id.push_str(part);
+            }
+            id
+        });
         Config {
-            product_key: product_key.into(),
-            device_name: device_name.into(),
+            product_key,
+            device_name,
             client_id,
-            device_secret: device_secret.into(),
+            device_secret,
             security,
             sign_method: SignMethod::HmacMd5,
             ack_timeout_ms: 2000,
@@ -125,20 +145,22 @@ pub enum SendError {
 }
 
 /// Counters of what came in and went out; hostile input shows up here.
+/// 32-bit (wrapping): 64-bit arithmetic doubles every increment's code on
+/// a Cortex-M, and four billion datagrams outlive most devices' uptime.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
-    pub tx_datagrams: u64,
-    pub retransmissions: u64,
-    pub rx_datagrams: u64,
+    pub tx_datagrams: u32,
+    pub retransmissions: u32,
+    pub rx_datagrams: u32,
     /// Not decodable as CoAP.
-    pub rx_malformed: u64,
+    pub rx_malformed: u32,
     /// Well-formed but matching no exchange (late, duplicate or forged).
-    pub rx_unmatched: u64,
+    pub rx_unmatched: u32,
     /// Repeated CON/NON responses (same message id) processed once.
-    pub rx_duplicates: u64,
+    pub rx_duplicates: u32,
     /// PSK payloads that failed decryption or padding checks.
-    pub rx_decrypt_failed: u64,
-    pub reauths: u64,
+    pub rx_decrypt_failed: u32,
+    pub reauths: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -208,8 +230,10 @@ pub struct Session<U> {
     // Boxed: a burst of sends grows this vector, and growing a vector of
     // pointers briefly holds two copies of pointers, not of exchanges.
     exchanges: Vec<Box<Exchange<U>>>,
-    transmit: VecDeque<Vec<u8>>,
-    events: VecDeque<Event<U>>,
+    // Plain vectors used as queues: they hold a handful of items between
+    // two drains, and VecDeque's ring logic costs flash on a Cortex-M.
+    transmit: Vec<Vec<u8>>,
+    events: Vec<Event<U>>,
     seen: [Option<u16>; SEEN_RING],
     seen_pos: usize,
     stats: Stats,
@@ -229,8 +253,8 @@ impl<U> Session<U> {
             cfg,
             auth: Auth::None,
             exchanges: Vec::new(),
-            transmit: VecDeque::new(),
-            events: VecDeque::new(),
+            transmit: Vec::new(),
+            events: Vec::new(),
             seen: [None; SEEN_RING],
             seen_pos: 0,
             stats: Stats::default(),
@@ -304,7 +328,7 @@ impl<U> Session<U> {
             Err(_) => {
                 // Only a device name of ~1 KB gets here.
                 self.auth = Auth::None;
-                self.events.push_back(Event::AuthFailed { code: None });
+                self.events.push(Event::AuthFailed { code: None });
                 return;
             }
         };
@@ -384,8 +408,8 @@ impl<U> Session<U> {
         if confirmable {
             self.push_con(now, kind, mid, token, datagram);
         } else {
-            self.stats.tx_datagrams += 1;
-            self.transmit.push_back(datagram.clone());
+            self.stats.tx_datagrams = self.stats.tx_datagrams.wrapping_add(1);
+            self.transmit.push(datagram.clone());
             let deadline = now + u64::from(self.cfg.non_lifetime_ms);
             self.exchanges.push(Box::new(Exchange {
                 kind,
@@ -401,8 +425,8 @@ impl<U> Session<U> {
         let base = self.cfg.ack_timeout_ms;
         // [ACK_TIMEOUT, ACK_TIMEOUT * ACK_RANDOM_FACTOR (1.5)], integer only.
         let timeout = u64::from(base) + u64::from(random_below(&mut self.rng, base / 2 + 1));
-        self.stats.tx_datagrams += 1;
-        self.transmit.push_back(datagram.clone());
+        self.stats.tx_datagrams = self.stats.tx_datagrams.wrapping_add(1);
+        self.transmit.push(datagram.clone());
         self.exchanges.push(Box::new(Exchange {
             kind,
             mid,
@@ -465,12 +489,24 @@ impl<U> Session<U> {
 
     /// Next datagram to hand to the transport.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.transmit.pop_front()
+        (!self.transmit.is_empty()).then(|| self.transmit.remove(0))
+    }
+
+    /// Every datagram waiting to go out, oldest first (what repeated
+    /// [`Session::poll_transmit`] calls would return).
+    pub fn take_transmit(&mut self) -> Vec<Vec<u8>> {
+        core::mem::take(&mut self.transmit)
+    }
+
+    /// Every pending event, oldest first (what repeated
+    /// [`Session::poll_event`] calls would return).
+    pub fn take_events(&mut self) -> Vec<Event<U>> {
+        core::mem::take(&mut self.events)
     }
 
     /// Next event for the application.
     pub fn poll_event(&mut self) -> Option<Event<U>> {
-        self.events.pop_front()
+        (!self.events.is_empty()).then(|| self.events.remove(0))
     }
 
     /// Sends every unanswered CON again at once, without spending one of
@@ -483,8 +519,8 @@ impl<U> Session<U> {
             } = &mut e.wait
             {
                 *deadline = now + *timeout;
-                self.transmit.push_back(e.datagram.clone());
-                self.stats.tx_datagrams += 1;
+                self.transmit.push(e.datagram.clone());
+                self.stats.tx_datagrams = self.stats.tx_datagrams.wrapping_add(1);
             }
         }
     }
@@ -520,9 +556,9 @@ impl<U> Session<U> {
                             timeout,
                             deadline: now + timeout,
                         };
-                        self.transmit.push_back(e.datagram.clone());
-                        self.stats.tx_datagrams += 1;
-                        self.stats.retransmissions += 1;
+                        self.transmit.push(e.datagram.clone());
+                        self.stats.tx_datagrams = self.stats.tx_datagrams.wrapping_add(1);
+                        self.stats.retransmissions = self.stats.retransmissions.wrapping_add(1);
                     } else {
                         let e = self.exchanges.swap_remove(i);
                         self.fail(now, *e);
@@ -548,19 +584,19 @@ impl<U> Session<U> {
     fn fail(&mut self, now: u64, e: Exchange<U>) {
         match e.kind {
             Kind::Auth => self.auth_failed(now, None),
-            Kind::Uplink(u) => self.events.push_back(Event::SendFailed { user: u.user }),
+            Kind::Uplink(u) => self.events.push(Event::SendFailed { user: u.user }),
         }
     }
 
     fn auth_failed(&mut self, _now: u64, code: Option<u8>) {
         self.auth = Auth::None;
-        self.events.push_back(Event::AuthFailed { code });
+        self.events.push(Event::AuthFailed { code });
         // Messages held for a re-authentication cannot be sent any more.
         let mut i = 0;
         while i < self.exchanges.len() {
             if self.exchanges[i].wait == Wait::Held {
                 if let Kind::Uplink(u) = self.exchanges.swap_remove(i).kind {
-                    self.events.push_back(Event::SendFailed { user: u.user });
+                    self.events.push(Event::SendFailed { user: u.user });
                 }
             } else {
                 i += 1;
@@ -571,13 +607,13 @@ impl<U> Session<U> {
     /// Processes one datagram from the platform. Anything that is not a
     /// well-formed answer to one of our exchanges is counted and dropped.
     pub fn handle_datagram(&mut self, now: u64, data: &[u8]) {
-        self.stats.rx_datagrams += 1;
+        self.stats.rx_datagrams = self.stats.rx_datagrams.wrapping_add(1);
         let Ok(p) = Packet::from_bytes(data) else {
-            self.stats.rx_malformed += 1;
+            self.stats.rx_malformed = self.stats.rx_malformed.wrapping_add(1);
             return;
         };
         if p.header.get_version() != 1 {
-            self.stats.rx_malformed += 1;
+            self.stats.rx_malformed = self.stats.rx_malformed.wrapping_add(1);
             return;
         }
         let code: u8 = p.header.code.into();
@@ -592,7 +628,7 @@ impl<U> Session<U> {
             },
             MessageType::Acknowledgement => {
                 let Some(i) = self.find_by_mid(mid) else {
-                    self.stats.rx_unmatched += 1;
+                    self.stats.rx_unmatched = self.stats.rx_unmatched.wrapping_add(1);
                     return;
                 };
                 if code == 0 {
@@ -601,7 +637,7 @@ impl<U> Session<U> {
                 } else if p.get_token() == self.exchanges[i].token {
                     self.complete(now, i, code, &p);
                 } else {
-                    self.stats.rx_unmatched += 1;
+                    self.stats.rx_unmatched = self.stats.rx_unmatched.wrapping_add(1);
                 }
             }
             ty @ (MessageType::Confirmable | MessageType::NonConfirmable) => {
@@ -611,11 +647,11 @@ impl<U> Session<U> {
                     if con {
                         self.queue_empty(Type::Reset, mid);
                     }
-                    self.stats.rx_unmatched += 1;
+                    self.stats.rx_unmatched = self.stats.rx_unmatched.wrapping_add(1);
                     return;
                 }
                 if self.seen.contains(&Some(mid)) {
-                    self.stats.rx_duplicates += 1;
+                    self.stats.rx_duplicates = self.stats.rx_duplicates.wrapping_add(1);
                     if con {
                         self.queue_empty(Type::Acknowledgement, mid);
                     }
@@ -630,7 +666,7 @@ impl<U> Session<U> {
                     if con {
                         self.queue_empty(Type::Reset, mid);
                     }
-                    self.stats.rx_unmatched += 1;
+                    self.stats.rx_unmatched = self.stats.rx_unmatched.wrapping_add(1);
                     return;
                 };
                 if self.complete(now, i, code, &p) {
@@ -651,8 +687,8 @@ impl<U> Session<U> {
     }
 
     fn queue_empty(&mut self, ty: Type, mid: u16) {
-        self.stats.tx_datagrams += 1;
-        self.transmit.push_back(message::empty(ty, mid));
+        self.stats.tx_datagrams = self.stats.tx_datagrams.wrapping_add(1);
+        self.transmit.push(message::empty(ty, mid));
     }
 
     /// Finishes exchange `i` with a response. Returns false when the
@@ -681,7 +717,7 @@ impl<U> Session<U> {
                     let (mid, token) = (self.alloc_mid(), self.alloc_token());
                     match self.encode_uplink(&up, mid, &token) {
                         Ok(d) => self.launch(now, Kind::Uplink(up), mid, token, d),
-                        Err(_) => self.events.push_back(Event::SendFailed { user: up.user }),
+                        Err(_) => self.events.push(Event::SendFailed { user: up.user }),
                     }
                 }
                 return true;
@@ -695,7 +731,7 @@ impl<U> Session<U> {
                     u.reauthed = true;
                 }
                 if !matches!(self.auth, Auth::InProgress { .. }) {
-                    self.stats.reauths += 1;
+                    self.stats.reauths = self.stats.reauths.wrapping_add(1);
                     self.begin_auth(now, true);
                 }
                 return true;
@@ -703,17 +739,19 @@ impl<U> Session<U> {
         }
         let payload = match (&self.auth, p.payload.is_empty()) {
             (_, true) => Vec::new(),
-            (Auth::Done(Authed { key: Some(key), .. }), false) => match key.decrypt(&p.payload) {
-                Ok(plain) => plain,
-                Err(_) => {
-                    self.stats.rx_decrypt_failed += 1;
-                    return false;
+            (Auth::Done(Authed { key: Some(key), .. }), false) => {
+                match key.decrypt_with_spare(&p.payload, 1) {
+                    Ok(plain) => plain,
+                    Err(_) => {
+                        self.stats.rx_decrypt_failed = self.stats.rx_decrypt_failed.wrapping_add(1);
+                        return false;
+                    }
                 }
-            },
-            _ => p.payload.clone(),
+            }
+            _ => with_spare(&p.payload, 1),
         };
         if let Kind::Uplink(u) = self.exchanges.swap_remove(i).kind {
-            self.events.push_back(Event::Response {
+            self.events.push(Event::Response {
                 user: u.user,
                 code,
                 payload,
@@ -750,7 +788,7 @@ impl<U> Session<U> {
             next_seq,
         });
         self.auth_gen = self.auth_gen.wrapping_add(1);
-        self.events.push_back(Event::Authenticated);
+        self.events.push(Event::Authenticated);
         // Send what waited for the new token, with fresh ids.
         let mut i = 0;
         while i < self.exchanges.len() {
@@ -766,7 +804,7 @@ impl<U> Session<U> {
             let (mid, token) = (self.alloc_mid(), self.alloc_token());
             match self.encode_uplink(&up, mid, &token) {
                 Ok(d) => self.launch(now, Kind::Uplink(up), mid, token, d),
-                Err(_) => self.events.push_back(Event::SendFailed { user: up.user }),
+                Err(_) => self.events.push(Event::SendFailed { user: up.user }),
             }
         }
     }
@@ -804,10 +842,19 @@ pub fn check_path(path: &str) -> Result<(), SendError> {
     if path.len() > URI_MAX_LEN {
         return Err(SendError::UriTooLong);
     }
-    if path.bytes().any(|b| b == b'?' || b == b'#') || segments(path).next().is_none() {
+    let bytes = path.as_bytes();
+    if bytes.iter().any(|&b| b == b'?' || b == b'#') || bytes.iter().all(|&b| b == b'/') {
         return Err(SendError::InvalidPath);
     }
     Ok(())
+}
+
+/// A copy of `bytes` with room for `spare` more: the C ABI appends a NUL to
+/// every payload it hands out, and this saves that append a reallocation.
+fn with_spare(bytes: &[u8], spare: usize) -> Vec<u8> {
+    let mut v = Vec::with_capacity(bytes.len() + spare);
+    v.extend_from_slice(bytes);
+    v
 }
 
 /// The non-empty `/`-separated segments of a path, as Uri-Path values.
@@ -818,14 +865,15 @@ fn segments(path: &str) -> impl Iterator<Item = &[u8]> {
 }
 
 /// Upper bound of an uplink's datagram size, close enough to serve as the
-/// buffer's capacity: header and token 12; each path segment 1-3 bytes of
-/// option header; Content-Format and Accept 2 each; the token option 5;
-/// in PSK mode the seq option (at most 2 + 32) and a block of padding.
+/// buffer's capacity: header and token 12; path segments (each at least one
+/// byte, so at most `(len + 1) / 2` of them) with 1-2 bytes of option
+/// header each (a path is at most 135 bytes); Content-Format and Accept 2
+/// each; the token option 5; in PSK mode the seq option (at most 2 + 32)
+/// and a block of padding.
 fn estimated_size<U>(up: &Uplink<U>, token_len: usize, psk: bool) -> usize {
-    let segs = segments(&up.path).map(|s| if s.len() < 13 { 1 } else { 3 });
-    let options = segs.sum::<usize>() + up.path.len() + 4 + 5 + token_len;
+    let path = up.path.len() + 2 * up.path.len().div_ceil(2);
     let psk_extra = if psk { 34 + 16 } else { 0 };
-    12 + options + 1 + up.payload.len() + psk_extra
+    12 + path + 4 + 5 + token_len + 1 + up.payload.len() + psk_extra
 }
 
 /// A number in `0..n` (`n` > 0). 32-bit arithmetic: a 64-bit division is

@@ -8,7 +8,7 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 use core::ffi::{c_char, c_int, c_uchar, c_void};
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use super::types::*;
 use crate::client::{AuthError, Client, ClientEvent};
@@ -30,40 +30,48 @@ const URL_MAX: usize = 512;
 struct Pending {
     callback: iotx_response_callback_t,
     user_data: *mut c_void,
+    /// This uplink's number for `IOT_CoAP_GetCurToken`/`GetMessageToken`.
+    token: u32,
 }
 // SAFETY: the pointers are the application's, handed back to it on whatever
 // thread runs Yield, as the vendor API does.
 unsafe impl Send for Pending {}
 
-struct Context {
+pub(super) struct Context {
     magic: u32,
     client: Client<HalPlatform, Pending>,
     event_handle: iotx_event_handle_t,
+    /// Tokens handed out so far.
+    tokens: AtomicU32,
+    /// The token of the most recent uplink (0 before the first).
+    pub(super) last_token: AtomicU32,
 }
 
 /// What `resp_callback` receives as `p_message`.
 #[repr(C)]
-struct ResponseMessage {
+pub(super) struct ResponseMessage {
     magic: u32,
     code: u8,
     /// NUL-terminated copy (the NUL is not counted in `len`), so vendor
     /// samples printing it with `%s` stay in bounds.
     payload: *const u8,
     len: usize,
+    /// The token of the uplink this answers.
+    pub(super) token: u32,
 }
 
 #[cfg(feature = "std")]
-fn guard<R>(on_panic: R, f: impl FnOnce() -> R) -> R {
+pub(super) fn guard<R>(on_panic: R, f: impl FnOnce() -> R) -> R {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(on_panic)
 }
 
 #[cfg(not(feature = "std"))]
-fn guard<R>(_on_panic: R, f: impl FnOnce() -> R) -> R {
+pub(super) fn guard<R>(_on_panic: R, f: impl FnOnce() -> R) -> R {
     f()
 }
 
 /// Bytes of a fixed C char array up to its first NUL (never past it).
-fn field(a: &[c_char]) -> Option<String> {
+pub(super) fn field(a: &[c_char]) -> Option<String> {
     let len = a.iter().position(|&c| c == 0).unwrap_or(a.len());
     // SAFETY: c_char and u8 have the same size and alignment.
     let bytes = unsafe { core::slice::from_raw_parts(a.as_ptr().cast::<u8>(), len) };
@@ -74,7 +82,7 @@ fn field(a: &[c_char]) -> Option<String> {
 ///
 /// # Safety
 /// `p` must point to readable memory up to its NUL or `max + 1` bytes.
-unsafe fn c_str(p: *const c_char, max: usize) -> Result<&'static [u8], bool> {
+pub(super) unsafe fn c_str(p: *const c_char, max: usize) -> Result<&'static [u8], bool> {
     for i in 0..=max {
         // SAFETY: within the caller's promise.
         if unsafe { *p.add(i) } == 0 {
@@ -85,13 +93,25 @@ unsafe fn c_str(p: *const c_char, max: usize) -> Result<&'static [u8], bool> {
     Err(true)
 }
 
+impl Context {
+    /// A fresh token for an uplink; never 0, which means "none yet".
+    fn next_token(&self) -> u32 {
+        loop {
+            let t = self.tokens.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+            if t != 0 {
+                return t;
+            }
+        }
+    }
+}
+
 fn log(ctx: &Context, level: LogLevel, parts: &[&str]) {
     ctx.client.log(level, parts);
 }
 
 /// # Safety
 /// `p` NULL or a pointer returned by `IOT_CoAP_Init` and not yet freed.
-unsafe fn context<'a>(p: *mut iotx_coap_context_t) -> Option<&'a Context> {
+pub(super) unsafe fn context<'a>(p: *mut iotx_coap_context_t) -> Option<&'a Context> {
     if p.is_null() {
         return None;
     }
@@ -112,13 +132,65 @@ pub unsafe extern "C" fn IOT_CoAP_Init(
 ) -> *mut iotx_coap_context_t {
     guard(core::ptr::null_mut(), || {
         // SAFETY: forwarded contract.
-        unsafe { init(p_config) }.map_or(core::ptr::null_mut(), |c| {
-            Box::into_raw(c) as *mut iotx_coap_context_t
-        })
+        unsafe { init(p_config, read_devinfo_v2) }
     })
 }
 
-unsafe fn init(p_config: *mut iotx_coap_config_t) -> Option<Box<Context>> {
+/// The identity fields of a config's device info, as read from whichever
+/// vendor layout the caller was compiled against.
+pub(super) struct DeviceFields {
+    pub(super) product_key: Option<String>,
+    pub(super) device_name: Option<String>,
+    pub(super) device_id: Option<String>,
+    pub(super) device_secret: Option<String>,
+}
+
+/// The 2.x (and 3.1+) layout: `iotx_deviceinfo_t`'s four fields.
+///
+/// # Safety
+/// `p` points to at least an `iotx_deviceinfo_t`.
+unsafe fn read_devinfo_v2(p: *const c_void) -> DeviceFields {
+    // Applications pass an iotx_deviceinfo_t cast to iotx_device_info_t *:
+    // read only the four-field prefix they really allocated.
+    // SAFETY: per the contract.
+    let dev = unsafe { &*(p as *const iotx_deviceinfo_t) };
+    DeviceFields {
+        product_key: field(&dev.product_key),
+        device_name: field(&dev.device_name),
+        device_id: field(&dev.device_id),
+        device_secret: field(&dev.device_secret),
+    }
+}
+
+/// Creates a context from `p_config`, reading its device info with
+/// `read_devinfo`; NULL on failure.
+///
+/// # Safety
+/// As `IOT_CoAP_Init`, with `p_devinfo` in the layout `read_devinfo` reads.
+pub(super) unsafe fn init(
+    p_config: *mut iotx_coap_config_t,
+    read_devinfo: unsafe fn(*const c_void) -> DeviceFields,
+) -> *mut iotx_coap_context_t {
+    // SAFETY: forwarded contract.
+    unsafe { new_context(p_config, read_devinfo) }.map_or(core::ptr::null_mut(), |c| {
+        Box::into_raw(c) as *mut iotx_coap_context_t
+    })
+}
+
+/// `stored` when `given` is empty: the identity set through
+/// `IOT_SetupConnInfo`/`IOT_Ioctl` fills what the device info leaves out.
+fn or_stored(given: String, stored: &[u8]) -> Option<String> {
+    if given.is_empty() {
+        String::from_utf8(stored.to_vec()).ok()
+    } else {
+        Some(given)
+    }
+}
+
+unsafe fn new_context(
+    p_config: *mut iotx_coap_config_t,
+    read_devinfo: unsafe fn(*const c_void) -> DeviceFields,
+) -> Option<Box<Context>> {
     let fail = |why: &str| {
         hal_log(LogLevel::Error, &["IOT_CoAP_Init: ", why]);
         None
@@ -131,17 +203,23 @@ unsafe fn init(p_config: *mut iotx_coap_config_t) -> Option<Box<Context>> {
     if cfg.p_devinfo.is_null() {
         return fail("NULL p_devinfo");
     }
-    // Applications pass an iotx_deviceinfo_t cast to iotx_device_info_t *:
-    // read only the four-field prefix they really allocated.
-    // SAFETY: non-NULL, at least an iotx_deviceinfo_t per the contract.
-    let dev = unsafe { &*(cfg.p_devinfo as *const iotx_deviceinfo_t) };
+    // SAFETY: non-NULL, in the reader's layout per the contract.
+    let dev = unsafe { read_devinfo(cfg.p_devinfo as *const c_void) };
     let (Some(pk), Some(dn), Some(id), Some(secret)) = (
-        field(&dev.product_key),
-        field(&dev.device_name),
-        field(&dev.device_id),
-        field(&dev.device_secret),
+        dev.product_key,
+        dev.device_name,
+        dev.device_id,
+        dev.device_secret,
     ) else {
         return fail("device info is not UTF-8");
+    };
+    let stored = super::conninfo::settings();
+    let (Some(pk), Some(dn), Some(secret)) = (
+        or_stored(pk, stored.product_key()),
+        or_stored(dn, stored.device_name()),
+        or_stored(secret, stored.device_secret()),
+    ) else {
+        return fail("stored identity is not UTF-8");
     };
     if pk.is_empty() || dn.is_empty() || secret.is_empty() {
         return fail("product key, device name and device secret are required");
@@ -158,10 +236,8 @@ unsafe fn init(p_config: *mut iotx_coap_config_t) -> Option<Box<Context>> {
             _ => return fail("bad URL (want coap://, coap-psk:// or coaps://host[:port])"),
         }
     };
-    let mut sc = Config::new(&pk, &dn, &secret, endpoint.security);
-    if !id.is_empty() {
-        sc.client_id = id;
-    }
+    let client_id = (!id.is_empty()).then_some(id);
+    let mut sc = Config::with_identity(pk, dn, client_id, secret, endpoint.security);
     // hmacmd5, as the vendor SDK signs and the platform guide defaults to.
     sc.sign_method = SignMethod::HmacMd5;
     let wait = if cfg.wait_time_ms > 0 {
@@ -186,6 +262,8 @@ unsafe fn init(p_config: *mut iotx_coap_config_t) -> Option<Box<Context>> {
         magic: CONTEXT_MAGIC,
         client,
         event_handle: cfg.event_handle,
+        tokens: AtomicU32::new(0),
+        last_token: AtomicU32::new(0),
     }))
 }
 
@@ -237,6 +315,7 @@ fn dispatch(ctx: &Context, ev: ClientEvent<Pending>) {
                 code,
                 payload: payload.as_ptr(),
                 len,
+                token: user.token,
             };
             if let Some(cb) = user.callback {
                 // SAFETY: msg outlives the call, as documented.
@@ -381,12 +460,17 @@ pub unsafe extern "C" fn IOT_CoAP_SendMessage(
         let Ok(path) = core::str::from_utf8(path) else {
             return IOTX_ERR_INVALID_PARAM;
         };
+        let token = ctx.next_token();
         let pending = Pending {
             callback: m.resp_callback,
             user_data: m.user_data,
+            token,
         };
         match ctx.client.send(path, payload, format, confirmable, pending) {
-            Ok(()) => IOTX_SUCCESS,
+            Ok(()) => {
+                ctx.last_token.store(token, Ordering::Relaxed);
+                IOTX_SUCCESS
+            }
             Err((e, _)) => match e {
                 SendError::NotAuthed => IOTX_ERR_NOT_AUTHED,
                 SendError::UriTooLong => IOTX_ERR_URI_TOO_LOOG,
@@ -400,7 +484,7 @@ pub unsafe extern "C" fn IOT_CoAP_SendMessage(
 
 /// # Safety
 /// `p_message` NULL or the pointer given to a response callback, during it.
-unsafe fn message<'a>(p: *mut c_void) -> Option<&'a ResponseMessage> {
+pub(super) unsafe fn message<'a>(p: *mut c_void) -> Option<&'a ResponseMessage> {
     if p.is_null() {
         return None;
     }
@@ -460,7 +544,7 @@ pub unsafe extern "C" fn IOT_CoAP_GetMessageCode(
     })
 }
 
-fn hal_log(level: LogLevel, parts: &[&str]) {
+pub(super) fn hal_log(level: LogLevel, parts: &[&str]) {
     use crate::platform::Platform;
     let p = HalPlatform::default();
     if p.log_enabled(level) {

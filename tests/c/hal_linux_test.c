@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -79,6 +80,30 @@ static void test_printf(void)
     CHECK(n == 9);                      /* length it would have written */
     CHECK(strcmp(buf, "abcdef-") == 0); /* truncated and terminated */
     CHECK(HAL_Snprintf(NULL, 0, "%d", 12345) == 5);
+}
+
+/* Runs before anything is set: each getter falls back on its environment
+ * variable (3.x programs read the identity without setting it). */
+static void test_devinfo_from_environment(void)
+{
+    char pk[PRODUCT_KEY_LEN + 1];
+    char dn[DEVICE_NAME_LEN + 1];
+    char ds[DEVICE_SECRET_LEN + 1];
+    char ps[PRODUCT_SECRET_LEN + 1];
+    char id[DEVICE_ID_LEN + 1];
+
+    unsetenv("IOTX_DEVICE_NAME");
+    CHECK(HAL_GetDeviceName(dn) == 0 && dn[0] == '\0');
+    CHECK(setenv("IOTX_PRODUCT_KEY", "a1EnvPK0001xxxxxxxxxxxxxxxx", 1) == 0); /* 27 > 20 */
+    CHECK(setenv("IOTX_DEVICE_NAME", "env-dev", 1) == 0);
+    CHECK(setenv("IOTX_DEVICE_SECRET", "envSecret", 1) == 0);
+    CHECK(setenv("IOTX_PRODUCT_SECRET", "envProductSecret", 1) == 0);
+    CHECK(HAL_GetProductKey(pk) == PRODUCT_KEY_LEN && strcmp(pk, "a1EnvPK0001xxxxxxxxx") == 0);
+    CHECK(HAL_GetDeviceName(dn) == 7 && strcmp(dn, "env-dev") == 0);
+    CHECK(HAL_GetDeviceSecret(ds) == 9 && strcmp(ds, "envSecret") == 0);
+    CHECK(HAL_GetProductSecret(ps) == 16 && strcmp(ps, "envProductSecret") == 0);
+    CHECK(HAL_GetDeviceID(id) == 28 && strcmp(id, "a1EnvPK0001xxxxxxxxx.env-dev") == 0);
+    /* The variables stay set: test_devinfo then checks that HAL_Set* wins. */
 }
 
 static void test_devinfo(void)
@@ -180,6 +205,7 @@ int main(void)
     test_time();
     test_random();
     test_printf();
+    test_devinfo_from_environment();
     test_devinfo();
     test_udp();
     test_dtls_invalid();

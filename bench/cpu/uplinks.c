@@ -1,0 +1,70 @@
+/* CPU per uplink: Init, auth, then N CON uplinks of 64 bytes, each sent
+ * once its predecessor is answered, Deinit. bench/cpu.sh runs it under
+ * callgrind for two values of N; the difference divided by the difference
+ * in N is what one uplink costs the whole process (library, HAL, libc).
+ * Usage: uplinks URL N */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iot_import.h"
+#include "iot_export.h"
+
+static int answered;
+
+static void on_response(void *arg, void *msg)
+{
+    iotx_coap_resp_code_t code = 0;
+    (void)arg;
+    if (IOT_CoAP_GetMessageCode(msg, &code) == IOTX_SUCCESS && code == IOTX_COAP_RESP_CODE_CONTENT) {
+        answered++;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static iotx_deviceinfo_t dev;
+    iotx_coap_config_t cfg;
+    iotx_message_t m;
+    iotx_coap_context_t *ctx;
+    unsigned char payload[64];
+    int n, i, tries;
+
+    if (argc != 3 || (n = atoi(argv[2])) <= 0) {
+        fprintf(stderr, "usage: %s URL N\n", argv[0]);
+        return 2;
+    }
+    strcpy(dev.product_key, "a1TestPK001");
+    strcpy(dev.device_name, "dev-001");
+    strcpy(dev.device_id, "a1TestPK001.dev-001");
+    strcpy(dev.device_secret, "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB");
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.p_url = argv[1];
+    cfg.wait_time_ms = 1000;
+    cfg.p_devinfo = (iotx_device_info_t *)&dev;
+    IOT_SetLogLevel(IOT_LOG_WARNING);
+    ctx = IOT_CoAP_Init(&cfg);
+    if (ctx == NULL || IOT_CoAP_DeviceNameAuth(ctx) != IOTX_SUCCESS) {
+        fprintf(stderr, "init/auth failed\n");
+        return 1;
+    }
+    memset(payload, 'x', sizeof(payload));
+    memset(&m, 0, sizeof(m));
+    m.p_payload = payload;
+    m.payload_len = sizeof(payload);
+    m.content_type = IOTX_CONTENT_TYPE_JSON;
+    m.msg_type = IOTX_MESSAGE_CON;
+    m.resp_callback = on_response;
+    for (i = 0; i < n; i++) {
+        if (IOT_CoAP_SendMessage(ctx, "/topic/a1TestPK001/dev-001/update", &m) != IOTX_SUCCESS) {
+            fprintf(stderr, "send %d failed\n", i);
+            return 1;
+        }
+        for (tries = 0; answered <= i && tries < 50; tries++) {
+            IOT_CoAP_Yield(ctx);
+        }
+    }
+    IOT_CoAP_Deinit(&ctx);
+    printf("answered %d/%d\n", answered, n);
+    return answered == n ? 0 : 1;
+}
