@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, Rust unit and integration tests
 # (emulator, C ABI, C example end to end, DTLS), then the CMake build with
-# its ctest suite and the find_package/add_subdirectory consumers.
+# its ctest suite and the find_package/add_subdirectory consumers, then the
+# firmware build running in QEMU (Cortex-M4) against the emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,4 +29,6 @@ if bench/footprint.sh --budget 1000 >/dev/null 2>&1; then
 fi
 echo "== instructions per uplink (callgrind)"
 bench/cpu.sh
+echo "== firmware on a Cortex-M4 (QEMU mps2-an386)"
+scripts/qemu-test.sh
 echo "test.sh: all suites passed"

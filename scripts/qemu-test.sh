@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Runs the firmware build of the library on an emulated Cortex-M4 (QEMU's
+# mps2-an386) against the local emulator, and prints what it used.
+#
+# Builds the thumbv7em staticlib (scripts/firmware-lib.sh) and the C image in
+# firmware/qemu-mps2, starts iotx-coap-sim (plain + PSK listeners, short
+# token lifetime) and iotx-coap-relay (QEMU's UART1 <-> UDP on loopback),
+# boots the image, and checks: auth and 20 CON uplinks answered 2.05 in each
+# mode, each uplink logged exactly once by the emulator, a 4.01 (expired
+# token) renewed on the device, heap back to its starting level after
+# IOT_CoAP_Deinit, exit status 0. A second image makes the library abort
+# (allocation failure) and must report it on the console. Prints peak heap,
+# stack high-water, static RAM and flash (whole image / library share).
+#
+# Installs qemu-system-arm and newlib (and, through firmware-lib.sh, the
+# Debian Rust and ARM GCC packages) when missing.
+#   QEMU_TEST_TIMEOUT  seconds a QEMU run may take (default 120)
+#   QEMU_TEST_KEEP=1   keep the work directory (logs, ELF, map)
+#   QEMU_TEST_PANIC_HANDLER=1  also build the library with -Cpanic=abort and
+#                      check its #[panic_handler]'s line (a second, slow build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pkgs=()
+command -v qemu-system-arm >/dev/null || pkgs+=(qemu-system-arm)
+# newlib is only a recommendation of gcc-arm-none-eabi.
+[[ -d /usr/lib/arm-none-eabi/newlib ]] || pkgs+=(libnewlib-arm-none-eabi)
+if ((${#pkgs[@]})); then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${pkgs[@]}" >/dev/null
+fi
+lib=$(scripts/firmware-lib.sh)
+cargo build -q -p iotx-coap-sim -p iotx-coap-relay
+bin=${CARGO_TARGET_DIR:-target}/debug
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/qemu-test.XXXXXX")
+pids=()
+cleanup() {
+    local p
+    for p in ${pids[@]+"${pids[@]}"}; do
+        kill "$p" 2>/dev/null || true
+    done
+    for p in ${pids[@]+"${pids[@]}"}; do
+        wait "$p" 2>/dev/null || true
+    done
+    if [[ "${QEMU_TEST_KEEP:-0}" == 1 ]]; then
+        echo "qemu-test: work directory kept: $work" >&2
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Runs QEMU in the background (so cleanup can stop it too), bounded by a
+# timeout; returns its exit status.
+boot() {
+    local rc=0
+    timeout "${QEMU_TEST_TIMEOUT:-120}" "${qemu[@]}" "$@" </dev/null &
+    pids+=($!)
+    wait "${pids[-1]}" || rc=$?
+    return "$rc"
+}
+
+fail() {
+    echo "qemu-test: FAIL: $*" >&2
+    for f in console.log panic-console.log handler-console.log relay.err sim.err; do
+        if [[ -s "$work/$f" ]]; then
+            echo "---- $f" >&2
+            tail -n 40 "$work/$f" >&2
+        fi
+    done
+    exit 1
+}
+
+# First stdout line of a starting process ("listening"), or fail.
+wait_listening() {
+    local file=$1 pid=$2 line=""
+    for _ in $(seq 1 200); do
+        kill -0 "$pid" 2>/dev/null || break
+        line=$(head -n 1 "$file" 2>/dev/null || true)
+        [[ "$line" == *'"listening"'*'}' ]] && { echo "$line"; return; }
+        sleep 0.05
+    done
+    fail "no listening line in $file"
+}
+field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$2"; }
+
+ttl=3
+"$bin/iotx-coap-sim" --plain-port 0 --psk-port 0 --no-dtls --token-ttl "$ttl" \
+    --device a1TestPK001:dev-001:s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB \
+    --log "$work/sim.log" --quiet >"$work/sim.out" 2>"$work/sim.err" &
+pids+=($!)
+sim_line=$(wait_listening "$work/sim.out" "${pids[-1]}")
+"$bin/iotx-coap-relay" --quiet >"$work/relay.out" 2>"$work/relay.err" &
+pids+=($!)
+relay_line=$(wait_listening "$work/relay.out" "${pids[-1]}")
+plain=$(field plain "$sim_line")
+psk=$(field psk "$sim_line")
+serial=$(field serial "$relay_line")
+
+image=firmware/qemu-mps2/build.sh
+"$image" "$lib" "$work/fw.elf" "-DIOTX_PLAIN_URL=\"coap://$plain\"" \
+    "-DIOTX_PSK_URL=\"coap-psk://$psk\"" "-DIOTX_TOKEN_TTL_MS=$((ttl * 1000))" ${QEMU_TEST_CFLAGS:-}
+"$image" "$lib" "$work/panic.elf" -DQEMU_TEST_ALLOC_FAILURE
+
+qemu=(qemu-system-arm -M mps2-an386 -nographic -monitor none
+    -semihosting-config enable=on,target=native)
+echo "== qemu-test: booting mps2-an386 (plain coap://$plain, PSK coap-psk://$psk, relay $serial)"
+status=0
+boot -serial "file:$work/console.log" -serial "tcp:$serial" -kernel "$work/fw.elf" || status=$?
+tr -d '\r' <"$work/console.log" >"$work/console.txt"
+sed 's/^/  | /' "$work/console.txt"
+((status == 0)) || fail "image exited with status $status"
+
+expect() { grep -qxF -- "$1" "$work/console.txt" || fail "console lacks: $1"; }
+for mode in plain psk; do
+    expect "[app] $mode: auth ok"
+    expect "[app] $mode: 20/20 uplinks answered 2.05"
+    expect "[app] $mode: uplink after token expiry answered 2.05"
+    # The emulator's view: every uplink (20 + the one after expiry) accepted
+    # exactly once on this listener, one 4.01 for the expired token, a
+    # second auth for the renewal.
+    for n in $(seq 1 21); do
+        c=$(grep '"event":"uplink_accepted"' "$work/sim.log" | grep "\"listener\":\"$mode\"" |
+            grep -c "mode.\{0,4\}:.\{0,4\}$mode.\{0,4\},.\{0,4\}n.\{0,4\}:$n," || true)
+        ((c == 1)) || fail "$mode uplink $n accepted $c times by the emulator"
+    done
+    expired=$(grep '"event":"uplink_rejected"' "$work/sim.log" | grep "\"listener\":\"$mode\"" |
+        grep -c '"code":"4.01"' || true)
+    ((expired >= 1)) || fail "$mode: the emulator never answered 4.01"
+    auths=$(grep '"event":"auth_accepted"' "$work/sim.log" | grep -c "\"listener\":\"$mode\"" || true)
+    # More than 2 only if a slow machine outlived the token mid-sequence.
+    ((auths >= 2)) || fail "$mode: $auths auths, expected 2 (initial + renewal)"
+done
+expect "[app] PASS"
+grep -q '^\[app\] heap after deinit: \([0-9]*\) bytes in \([0-9]*\) blocks (at start: \1 in \2)$' \
+    "$work/console.txt" || fail "heap not back to its starting level"
+
+echo "== qemu-test: library abort on the device (allocation failure)"
+status=0
+boot -serial "file:$work/panic-console.log" -serial null -kernel "$work/panic.elf" || status=$?
+tr -d '\r' <"$work/panic-console.log" | sed 's/^/  | /'
+((status == 3)) || fail "abort image exited with status $status, expected 3 (fault)"
+grep -q '^\[board\] HALTED: Rust panic/abort in iotx-coap' "$work/panic-console.log" ||
+    fail "the fault handler did not report the library's abort"
+
+if [[ "${QEMU_TEST_PANIC_HANDLER:-0}" == 1 ]]; then
+    # The #[panic_handler] only runs with a panic strategy that calls it:
+    # build the library once more with -Cpanic=abort (RUSTFLAGS replaces the
+    # config's flags) and expect its line, then the board's watchdog.
+    echo "== qemu-test: the library's #[panic_handler] (library built with -Cpanic=abort)"
+    handler_lib=$(FIRMWARE_TARGET_DIR=${FIRMWARE_TARGET_DIR:-target/firmware}-panic-abort \
+        RUSTFLAGS="-Cpanic=abort -Cforce-unwind-tables=no --cfg aes_compact" scripts/firmware-lib.sh)
+    "$image" "$handler_lib" "$work/handler.elf" -DQEMU_TEST_ALLOC_FAILURE
+    status=0
+    boot -serial "file:$work/handler-console.log" -serial null -kernel "$work/handler.elf" || status=$?
+    tr -d '\r' <"$work/handler-console.log" | sed 's/^/  | /'
+    ((status == 6)) || fail "panic-handler image exited with status $status, expected 6 (watchdog)"
+    grep -q '^\[crt\] iotx-coap: panic, device halted at .*:[0-9][0-9]*.$' "$work/handler-console.log" ||
+        fail "the library's panic handler did not print its line"
+fi
+
+# ---- figures ----------------------------------------------------------
+figure() { sed -n "s/^\[figures\] phase=$1 .*$2=\([0-9]*\).*/\1/p" "$work/console.txt"; }
+section() { arm-none-eabi-size -A "$work/fw.elf" | awk -v s="$1" '$1 == s { n = $2 } END { print n + 0 }'; }
+# Bytes of the map's input sections from each origin, per output section
+# kind (flash = code/rodata/data image, ram = data/bss).
+read -r lib_flash lib_ram < <(awk '
+    function hex(s,    n, i) {
+        n = 0
+        s = tolower(substr(s, 3))
+        for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+        return n
+    }
+    /^Linker script and memory map/ { on = 1; next }
+    !on { next }
+    /^\.[a-z]/ { out = $1 }
+    {
+        for (i = 1; i < NF; i++) if ($i ~ /^0x[0-9a-f]+$/ && $(i + 1) ~ /^0x[0-9a-f]+$/) break
+        if (i >= NF || $NF !~ /libiotx_coap\.a\(/) next
+        size = hex($(i + 1))
+        if (out == ".text" || out == ".vectors" || out == ".ARM.exidx" || out == ".data") flash += size
+        if (out == ".data" || out == ".bss") ram += size
+    }
+    END { printf "%d %d\n", flash, ram }' "$work/fw.map")
+goal_heap=$(figure psk-auth+20 heap_peak)
+goal_stack=$(figure psk-auth+20 stack_hwm)
+heap_peak=$(figure psk heap_peak)
+heap_peak_plain=$(figure plain heap_peak)
+heap_extent=$(figure psk heap_extent)
+stack_hwm=$(figure psk stack_hwm)
+stack_hwm_plain=$(figure plain stack_hwm)
+stack_at_hal=$(figure psk stack_at_hal)
+data=$(section .data)
+bss=$(section .bss)
+static_ram=$((data + bss))
+flash=$(($(section .vectors) + $(section .text) + $(section .ARM.exidx) + data))
+sum=$((heap_peak + stack_hwm + static_ram))
+goal_sum=$((goal_heap + goal_stack + static_ram))
+cat <<REPORT
+== qemu-test: on-target figures (mps2-an386, Cortex-M4, library from $lib)
+  PSK session (Init, auth, 20 + 1 uplinks of 64 bytes, 4.01 renewal, Deinit):
+  peak heap:                                    $heap_peak bytes (HAL_Malloc high-water, 8-byte block headers included; plain: $heap_peak_plain)
+  heap arena extent ever used (whole run):      $heap_extent bytes (with fragmentation)
+  stack high-water:                             $stack_hwm bytes (painted stack; plain: $stack_hwm_plain)
+    of which down to the library's deepest HAL call: $stack_at_hal bytes (the rest: the HAL's own frames)
+  static RAM (.data + .bss of the image):       $static_ram bytes (library's share: $lib_ram)
+  RAM total (peak heap + stack + static):       $sum bytes
+  RAM for auth + 20 PSK uplinks of 64 bytes:    $goal_sum bytes (heap $goal_heap + stack $goal_stack + static $static_ram; goal <= 7168, vendor client ~14.7 KB)
+  flash (whole image):                          $flash bytes (library's share: $lib_flash)
+qemu-test: all checks passed
+REPORT
