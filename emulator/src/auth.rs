@@ -31,6 +31,10 @@ pub struct AuthRequest {
     pub seq: Option<u64>,
 }
 
+/// The sign methods this verifier checks. The names are the library's (one
+/// spelling for both crates); the verification below is written apart from
+/// the library's signing on purpose, so the emulator remains a real check of
+/// the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignMethod {
     HmacMd5,
@@ -38,10 +42,21 @@ pub enum SignMethod {
 }
 
 impl SignMethod {
+    pub const ALL: [SignMethod; 2] = [SignMethod::HmacMd5, SignMethod::HmacSha1];
+
     pub fn name(self) -> &'static str {
+        use iotx_coap::core::sign::SignMethod as Named;
         match self {
-            SignMethod::HmacMd5 => "hmacmd5",
-            SignMethod::HmacSha1 => "hmacsha1",
+            SignMethod::HmacMd5 => Named::HmacMd5.name(),
+            SignMethod::HmacSha1 => Named::HmacSha1.name(),
+        }
+    }
+
+    /// The method named `name`; `None` when absent means the default (hmacmd5).
+    fn from_name(name: Option<&str>) -> Option<SignMethod> {
+        match name {
+            None => Some(SignMethod::HmacMd5),
+            Some(n) => SignMethod::ALL.into_iter().find(|m| m.name() == n),
         }
     }
 }
@@ -131,12 +146,10 @@ pub fn validate(params: BTreeMap<String, String>, psk: bool) -> Result<AuthReque
             "clientId longer than {MAX_CLIENT_ID} characters"
         )));
     }
-    let sign_method = match params.get("signmethod").map(|s| s.as_str()) {
-        None | Some("hmacmd5") => SignMethod::HmacMd5,
-        Some("hmacsha1") => SignMethod::HmacSha1,
-        Some(other) => {
-            return Err(named(format!("unknown signmethod {other:?}")));
-        }
+    let method_name = params.get("signmethod").map(|s| s.as_str());
+    let Some(sign_method) = SignMethod::from_name(method_name) else {
+        let other = method_name.unwrap_or_default();
+        return Err(named(format!("unknown signmethod {other:?}")));
     };
     let ack_mode = match params.get("ackMode").map(|s| s.as_str()) {
         None | Some("0") => 0,
