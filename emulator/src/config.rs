@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 pub use crate::dtls::DtlsCertFiles;
 
-/// A device registered on the emulated platform.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+/// A device registered on the emulated platform. `Debug` leaves the secret out.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Device {
     pub product_key: String,
@@ -19,6 +19,17 @@ pub struct Device {
     /// A disabled device is known but not allowed to authenticate (4.03).
     #[serde(default)]
     pub disabled: bool,
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("product_key", &self.product_key)
+            .field("device_name", &self.device_name)
+            .field("device_secret", &"<redacted>")
+            .field("disabled", &self.disabled)
+            .finish()
+    }
 }
 
 impl Device {
@@ -558,6 +569,17 @@ mod tests {
             Command::Run(c) => *c,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn debug_leaves_the_secret_out() {
+        let d = Device::new("a1TestPK001", "dev-001", "s3cr3tS3cr3t");
+        let text = format!(
+            "{d:?} {:?}",
+            SimConfig::default().device("pk", "dn", "s3cr3tS3cr3t")
+        );
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(text.contains("dev-001"), "{text}");
     }
 
     #[test]
