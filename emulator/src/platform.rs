@@ -155,7 +155,11 @@ fn route(pkt: &Packet) -> (Route, Result<Vec<String>, Rejection>) {
 }
 
 impl Platform {
-    pub(crate) fn new(cfg: SimConfig, log: EventLog, seed: u64) -> Platform {
+    /// A platform without listeners. The emulator makes its own in
+    /// [`crate::start`]; this is public for the benches, which time the
+    /// request handling without the network.
+    #[doc(hidden)]
+    pub fn new(cfg: SimConfig, log: EventLog, seed: u64) -> Platform {
         let devices = cfg
             .devices
             .iter()
@@ -306,32 +310,20 @@ impl Platform {
     /// Issues a token for `device` on the request's listener; returns the
     /// 2.05 payload (JSON or CBOR).
     fn issue_token(&self, req: &Request<'_>, device: Arc<Device>, cbor: bool) -> Vec<u8> {
-        let id = u128::from_be_bytes(self.random_bytes::<16>());
-        let token = tokens::token_text(id);
-        let (payload, psk) = match req.security {
-            Security::None => {
-                let reply = auth::TokenReply { token: &token };
-                (auth::encode_reply(&reply, cbor), None)
-            }
-            Security::Psk => {
-                let random = match &self.cfg.psk_random {
-                    Some(r) => r.clone(),
-                    None => auth::hex(&self.random_bytes::<8>()),
-                };
-                let seq_offset = self.cfg.seq_offset;
-                let reply = auth::PskTokenReply {
-                    random: &random,
-                    seq_offset,
-                    token: &token,
-                };
-                let session = PskSession {
-                    key: PskKey::derive(device.device_secret.as_bytes(), random.as_bytes()),
-                    seq_offset,
-                    used: HashSet::new(),
-                };
-                (auth::encode_reply(&reply, cbor), Some(session))
-            }
+        let random = u128::from_be_bytes(self.random_bytes::<16>());
+        let psk_random = match (req.security, &self.cfg.psk_random) {
+            (Security::None, _) => None,
+            (Security::Psk, Some(r)) => Some(r.clone()),
+            (Security::Psk, None) => Some(auth::hex(&self.random_bytes::<8>())),
         };
+        let seq_offset = self.cfg.seq_offset;
+        let psk = psk_random.as_ref().map(|r| {
+            Box::new(PskSession {
+                key: PskKey::derive(device.device_secret.as_bytes(), r.as_bytes()),
+                seq_offset,
+                used: HashSet::new(),
+            })
+        });
         let now = Instant::now();
         let info = TokenInfo {
             device,
@@ -339,12 +331,22 @@ impl Platform {
             expires: tokens::expiry(now, self.cfg.token_ttl),
             psk,
         };
-        self.lock_tokens().issue(id, info, now);
-        payload
+        let token = tokens::token_text(self.lock_tokens().issue(random, info, now));
+        match &psk_random {
+            None => auth::encode_reply(&auth::TokenReply { token: &token }, cbor),
+            Some(random) => {
+                let reply = auth::PskTokenReply {
+                    random,
+                    seq_offset,
+                    token: &token,
+                };
+                auth::encode_reply(&reply, cbor)
+            }
+        }
     }
 
     /// Tokens held (expired ones not yet retired included).
-    pub(crate) fn tokens_held(&self) -> usize {
+    pub fn tokens_held(&self) -> usize {
         self.lock_tokens().len()
     }
 

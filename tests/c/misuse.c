@@ -279,7 +279,7 @@ int main(int argc, char **argv)
 
     {
         /* The spec does not name a code for these, only that they cannot be
-         * sent (no topic; PROTOCOL.md: query strings are not supported). */
+         * sent (no topic; docs/protocol.md: query strings are not supported). */
         static char empty[] = "";
         static char slash[] = "/";
         static char query[] = TEST_PATH "?a=b";
