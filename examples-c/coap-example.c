@@ -26,7 +26,7 @@
 
 #define EXAMPLE_PAYLOAD "{\"name\":\"hello world\"}"
 
-/* The spec's test device, which the emulator knows by default. */
+/* The test device of docs/protocol.md (register it with the emulator's --device). */
 static char g_default_pk[] = "a1TestPK001";
 static char g_default_dn[] = "dev-001";
 static char g_default_ds[] = "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB";

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, Rust unit and integration tests
-# (emulator, C ABI, C example end to end, DTLS), then the CMake build with
-# its ctest suite and the find_package/add_subdirectory consumers.
+# (emulator, C ABI, C example end to end, DTLS), then every snippet of the
+# docs (scripts/doc-check.sh: the demo, the CMake build with its ctest
+# suite, ...) and the find_package/add_subdirectory/pkg-config consumers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,11 +14,10 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
-echo "== cmake + ctest"
-build=build/test
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DIOTX_COAP_BUILD_TESTS=ON >/dev/null
-cmake --build "$build" -j2
-(cd "$build" && ctest --output-on-failure)
+echo "== docs: every snippet of the READMEs, run as written"
+# Includes the demo, the CMake build with its ctest suite (examples-c/README.md),
+# the by-hand and pkg-config builds, and the emulator's load generator.
+scripts/doc-check.sh
 echo "== cmake consumers (add_subdirectory, find_package)"
 tests/cmake-consumer/run.sh
 echo "test.sh: all suites passed"

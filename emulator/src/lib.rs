@@ -21,6 +21,16 @@ pub mod platform;
 pub mod stats;
 mod tokens;
 
+/// The Rust snippets of the READMEs, compiled as doctests (`cargo test
+/// --doc -p iotx-coap-sim`); `scripts/doc-check.sh` runs the others.
+#[cfg(doctest)]
+mod readme_snippets {
+    #[doc = include_str!("../README.md")]
+    struct EmulatorReadme;
+    #[doc = include_str!("../../README.md")]
+    struct Readme;
+}
+
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
