@@ -157,10 +157,11 @@ fn cpu_time(stat: &str) -> Option<Duration> {
 /// Server CPU per completed request, in microseconds.
 fn cpu_per(stat: Option<&str>, before: Option<Duration>, count: usize) -> String {
     match (stat.and_then(cpu_time), before) {
-        (Some(after), Some(before)) if count > 0 => format!(
+        (Some(after), Some(before)) if count > 0 && after > before => format!(
             "server CPU {:.1} us/req",
             (after - before).as_secs_f64() * 1e6 / count as f64
         ),
+        // /proc counts in clock ticks (10 ms): a short phase shows none.
         _ => "server CPU n/a".into(),
     }
 }
