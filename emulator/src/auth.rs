@@ -126,7 +126,7 @@ pub fn parse_body(
     Ok(out)
 }
 
-/// Validates the fields of the spec table. `psk` requires `seq`.
+/// Validates the fields (the table in docs/protocol.md). `psk` requires `seq`.
 pub fn validate(params: BTreeMap<String, String>, psk: bool) -> Result<AuthRequest, BadRequest> {
     let pk = params.get("productKey").filter(|s| !s.is_empty()).cloned();
     let dn = params.get("deviceName").filter(|s| !s.is_empty()).cloned();

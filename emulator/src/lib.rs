@@ -13,6 +13,7 @@
 pub mod auth;
 mod checks;
 pub mod config;
+mod dedup;
 pub mod dtls;
 pub mod faults;
 pub mod listener;

@@ -16,7 +16,7 @@
 //! decrypted CoAP messages.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap};
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,6 +28,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
+use crate::dedup::DedupCache;
 use crate::faults::FaultInjector;
 use crate::platform::{Platform, Reply, Security};
 use crate::stats::Counters;
@@ -187,8 +188,7 @@ pub struct Listener<T: DatagramTransport> {
     timer_n: u64,
     held_in: Option<Held>,
     held_out: Option<Held>,
-    dedup: HashMap<(SocketAddr, u16), Vec<Vec<u8>>>,
-    dedup_order: VecDeque<(Instant, (SocketAddr, u16))>,
+    dedup: DedupCache,
     pending: HashMap<u16, Pending>,
     next_mid: u16,
     rng: StdRng,
@@ -216,8 +216,7 @@ impl<T: DatagramTransport> Listener<T> {
             timer_n: 0,
             held_in: None,
             held_out: None,
-            dedup: HashMap::new(),
-            dedup_order: VecDeque::new(),
+            dedup: DedupCache::new(EXCHANGE_LIFETIME, DEDUP_MAX),
             pending: HashMap::new(),
             next_mid: rng.gen(),
             rng,
@@ -268,8 +267,7 @@ impl<T: DatagramTransport> Listener<T> {
 
     /// Forgets a peer's exchanges (its new session starts afresh).
     fn forget_peer(&mut self, peer: SocketAddr) {
-        self.dedup.retain(|(p, _), _| *p != peer);
-        self.dedup_order.retain(|(_, (p, _))| *p != peer);
+        self.dedup.forget_peer(peer);
         self.pending.retain(|_, p| p.peer != peer);
     }
 
@@ -485,27 +483,25 @@ impl<T: DatagramTransport> Listener<T> {
             return self.malformed(peer, "request code in an ACK/RST message".into());
         }
         let key = (peer, mid);
-        if let Some(cached) = self.dedup.get(&key).cloned() {
+        if let Some(cached) = self.dedup.get(&key) {
             Counters::inc(&self.counters().duplicates);
             self.platform.log.emit(
                 "duplicate",
                 json!({"peer": peer.to_string(), "listener": self.name, "mid": mid}),
             );
-            for b in cached {
-                self.pass(Dir::Out, peer, b);
-            }
+            self.pass(Dir::Out, peer, cached);
             return;
         }
         let reply = self.platform.handle(self.name, self.security, peer, &pkt);
         let token = pkt.get_token().to_vec();
-        let mut out = Vec::new();
-        match ty {
+        // The one datagram answering the request (replayed to duplicates).
+        let answer = match ty {
             MessageType::Confirmable if reply.separate => {
                 let mut ack = Packet::new();
                 ack.header.set_type(MessageType::Acknowledgement);
                 ack.header.code = MessageClass::Empty;
                 ack.header.message_id = mid;
-                out.push(ack.to_bytes().unwrap_or_default());
+                let ack = ack.to_bytes().unwrap_or_default();
                 let rmid = self.mid();
                 let con = self.build(MessageType::Confirmable, rmid, &token, &reply);
                 let timeout = Duration::from_millis(self.rng.gen_range(2000..=3000));
@@ -519,38 +515,20 @@ impl<T: DatagramTransport> Listener<T> {
                         next_at: Instant::now() + timeout,
                     },
                 );
-                self.cache(key, out.clone());
-                for b in out {
-                    self.pass(Dir::Out, peer, b);
-                }
+                self.dedup.insert(key, &ack, Instant::now());
+                self.pass(Dir::Out, peer, ack);
                 self.pass(Dir::Out, peer, con);
                 return;
             }
             MessageType::Confirmable => {
-                out.push(self.build(MessageType::Acknowledgement, mid, &token, &reply));
+                self.build(MessageType::Acknowledgement, mid, &token, &reply)
             }
             _ => {
                 let rmid = self.mid();
-                out.push(self.build(MessageType::NonConfirmable, rmid, &token, &reply));
+                self.build(MessageType::NonConfirmable, rmid, &token, &reply)
             }
-        }
-        self.cache(key, out.clone());
-        for b in out {
-            self.pass(Dir::Out, peer, b);
-        }
-    }
-
-    fn cache(&mut self, key: (SocketAddr, u16), responses: Vec<Vec<u8>>) {
-        let now = Instant::now();
-        while let Some((t, k)) = self.dedup_order.front() {
-            if now.duration_since(*t) < EXCHANGE_LIFETIME && self.dedup_order.len() < DEDUP_MAX {
-                break;
-            }
-            self.dedup.remove(k);
-            self.dedup_order.pop_front();
-        }
-        if self.dedup.insert(key, responses).is_none() {
-            self.dedup_order.push_back((now, key));
-        }
+        };
+        self.dedup.insert(key, &answer, Instant::now());
+        self.pass(Dir::Out, peer, answer);
     }
 }

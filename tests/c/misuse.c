@@ -4,7 +4,7 @@
  * context unusable.
  *
  * Usage: misuse URL      (URL of a plain listener of the emulator, which
- *                         knows the spec's test device a1TestPK001/dev-001)
+ *                         knows docs/protocol.md's test device a1TestPK001/dev-001)
  *
  * Run it under valgrind too: the device info is heap-allocated with exactly
  * sizeof(iotx_deviceinfo_t), so a read of module_vendor_id is an error there.

@@ -410,6 +410,8 @@ fn auth_scale(o: &Options) -> std::io::Result<()> {
     let sim = start_sim(o)?;
     let stat = sim_thread_stat();
     let mut fleets = fleets(o, sim.plain_addr())?;
+    let topic_before = topic_rate(o, &mut fleets);
+    let held_before = sim.tokens_held();
     let per_worker = o.auth_tokens.div_ceil(o.workers as u64);
     let stop = std::sync::atomic::AtomicBool::new(false);
     let mut samples = Vec::new();
@@ -447,7 +449,21 @@ fn auth_scale(o: &Options) -> std::io::Result<()> {
         println!("  best rate, last tenth / first tenth: {:.2}", last / first);
     }
     print_cpu_per_auth(&samples, tenth);
+    let topic_after = topic_rate(o, &mut fleets);
+    println!(
+        "/topic uplinks: {topic_before:.0}/s with {held_before} tokens held, {topic_after:.0}/s with {} ({:.2}x)",
+        sim.tokens_held(),
+        topic_after / topic_before
+    );
     Ok(())
+}
+
+/// Authenticates the fleet (waiting for auths still running), then
+/// returns its closed-loop uplink rate over `--seconds`.
+fn topic_rate(o: &Options, fleets: &mut [Fleet]) -> f64 {
+    parallel(fleets, auth_phase);
+    let (up, secs) = parallel(fleets, |f| uplink_phase(f, o.seconds, o.window, 0.0));
+    Figures::new(up, secs).rate()
 }
 
 /// (tokens held, listener CPU time) every 50 ms until `stop`.
