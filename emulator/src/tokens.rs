@@ -223,6 +223,12 @@ mod tests {
     }
 
     #[test]
+    fn a_token_takes_64_bytes() {
+        // What the README's "a million tokens take 64 MB" rests on.
+        assert_eq!(std::mem::size_of::<Option<Slot>>(), 64);
+    }
+
+    #[test]
     fn tokens_across_chunks() {
         let t0 = Instant::now();
         let mut s = TokenStore::default();
