@@ -18,7 +18,12 @@
 #   <!-- doc-check: doctest -->       a Rust block, compiled as a doctest of
 #                                     iotx-coap-sim (emulator/src/lib.rs)
 #   <!-- doc-check: sample -->        output or data shown, not run (json/text)
-#   <!-- doc-check: self ... -->      this check's own caller (scripts/test.sh)
+#   <!-- doc-check: covered-by PATH --> run elsewhere, e.g. by CI: every
+#                                     command line of the block (comments and
+#                                     blank lines aside) must appear as it is
+#                                     in PATH (for scripts/test.sh itself,
+#                                     .ci/run; for benches, the script that
+#                                     runs them)
 # A block without a marker fails the check.
 #
 # `cargo install` in the snippets installs into a temporary root put first
@@ -45,7 +50,7 @@ awk -v out="$work" '
     }
     /^<!-- doc-check: / {
         marker = $0; sub(/^<!-- doc-check: /, "", marker); sub(/ *-->.*$/, "", marker)
-        split(marker, w, " "); marker = w[1]; next
+        split(marker, w, " "); marker = w[1] (w[2] == "" ? "" : "=" w[2]); next
     }
     /^```/ {
         lang = substr($0, 4); sub(/,.*$/, "", lang)
@@ -124,6 +129,18 @@ cmake_project() {
     fi
 }
 
+covered_by() {
+    local id=$1 where=$2 path=$3 line missing=0
+    [[ -f $path ]] || { fail "$where: covered-by names $path, which does not exist"; return; }
+    while IFS= read -r line; do
+        line=${line%%#*}
+        line=$(sed 's/^[[:space:]]*//; s/[[:space:]]*$//' <<<"$line")
+        [[ -z $line ]] && continue
+        grep -qF -- "$line" "$path" || { fail "$where: '$line' is not in $path"; missing=1; }
+    done <"$work/$id"
+    ((missing)) || echo "doc-check: ok    $where (run by $path)"
+}
+
 doctests_ran=0
 while read -r id kind lang where; do
     case $kind in
@@ -149,7 +166,7 @@ while read -r id kind lang where; do
             [[ $lang == json || $lang == text ]] ||
                 fail "$where: only json/text blocks can be samples (this is $lang)"
             ;;
-        self) echo "doc-check: skip  $where (the suite that runs this check)" ;;
+        covered-by=*) covered_by "$id" "$where" "${kind#covered-by=}" ;;
         *) fail "$where: fenced block without a doc-check marker (kind: $kind)" ;;
     esac
 done <"$work/manifest"
