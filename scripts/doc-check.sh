@@ -71,7 +71,8 @@ fail() {
 run_sh() {
     local id=$1 where=$2
     {
-        echo 'trap '\''kill $(jobs -p) 2>/dev/null || true'\'' EXIT'
+        # Stopped and gone (its ports free) before the next block starts.
+        echo 'trap '\''kill $(jobs -p) 2>/dev/null || true; wait'\'' EXIT'
         cat "$work/$id"
     } >"$work/$id.sh"
     if timeout 1800 bash -euo pipefail "$work/$id.sh" </dev/null >"$work/$id.log" 2>&1; then
