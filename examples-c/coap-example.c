@@ -26,7 +26,7 @@
 
 #define EXAMPLE_PAYLOAD "{\"name\":\"hello world\"}"
 
-/* The spec's test device, which the emulator knows by default. */
+/* The test device of docs/protocol.md (register it with the emulator's --device). */
 static char g_default_pk[] = "a1TestPK001";
 static char g_default_dn[] = "dev-001";
 static char g_default_ds[] = "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB";
@@ -70,7 +70,9 @@ static void iotx_response_handler(void *arg, void *p_response)
 
     IOT_CoAP_GetMessageCode(p_response, &resp_code);
     IOT_CoAP_GetMessagePayload(p_response, &p_payload, &len);
-    HAL_Printf("[APPL]: Message response code: 0x%x\r\n", (unsigned int)resp_code);
+    /* CoAP writes codes as class.detail (2.05); the raw byte follows. */
+    HAL_Printf("[APPL]: Message response code: %u.%02u (0x%02x)\r\n", (unsigned int)resp_code >> 5,
+               (unsigned int)resp_code & 0x1f, (unsigned int)resp_code);
     /* The payload is not NUL-terminated: print exactly len bytes. */
     HAL_Printf("[APPL]: Len: %d, Payload: %.*s, \r\n", len,
                (p_payload != NULL && len > 0) ? len : 0,

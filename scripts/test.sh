@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, Rust unit and integration tests
-# (emulator, C ABI, C example end to end, DTLS), then the CMake build with
-# its ctest suite and the find_package/add_subdirectory consumers, then the
-# firmware build running in QEMU (Cortex-M4) against the emulator.
+# (emulator, C ABI, C example end to end, DTLS), then every snippet of the
+# docs (scripts/doc-check.sh: the demo, the CMake build with its ctest
+# suite, ...), the find_package/add_subdirectory/pkg-config consumers, the
+# Cortex-M4 footprint gate, the CPU bench, and the firmware build running in
+# QEMU (Cortex-M4) against the emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,11 +16,10 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
-echo "== cmake + ctest"
-build=build/test
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DIOTX_COAP_BUILD_TESTS=ON >/dev/null
-cmake --build "$build" -j2
-(cd "$build" && ctest --output-on-failure)
+echo "== docs: every snippet of the READMEs, run as written"
+# Includes the demo, the CMake build with its ctest suite (examples-c/README.md),
+# the by-hand and pkg-config builds, and the emulator's load generator.
+scripts/doc-check.sh
 echo "== cmake consumers (add_subdirectory, find_package)"
 tests/cmake-consumer/run.sh
 echo "== firmware footprint (Cortex-M4, no std; installs its Debian packages)"

@@ -1,4 +1,4 @@
-//! The public C types against ABI.md's figures (sizes, offsets, enum
+//! The public C types against the vendor SDK's figures (sizes, offsets, enum
 //! values: static assertions in tests/c/abi_layout.c), compiled as C11 and
 //! as C++11, and the headers compiled on their own; the same for the 3.x
 //! header sets (tests/c/abi_layout_v3.c).

@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 pub use crate::dtls::DtlsCertFiles;
 
-/// A device registered on the emulated platform.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+/// A device registered on the emulated platform. `Debug` leaves the secret out.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Device {
     pub product_key: String,
@@ -19,6 +19,17 @@ pub struct Device {
     /// A disabled device is known but not allowed to authenticate (4.03).
     #[serde(default)]
     pub disabled: bool,
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("product_key", &self.product_key)
+            .field("device_name", &self.device_name)
+            .field("device_secret", &"<redacted>")
+            .field("disabled", &self.disabled)
+            .finish()
+    }
 }
 
 impl Device {
@@ -323,6 +334,7 @@ FAULT INJECTION (probabilities 0..1, seeded and reproducible):
 
 OUTPUT:
     --log FILE             write JSON event lines to FILE instead of stdout
+    --no-log               write no JSON event lines (the listening line still goes to stdout)
     --quiet                no human-readable lines on stderr
     -h, --help             this help
     -V, --version          print the version
@@ -356,28 +368,14 @@ fn parse_num<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String> {
 /// Parses the binary's arguments (without the program name). Flags also
 /// accept the `--flag=value` form.
 pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String> {
-    let mut cfg = SimConfig {
-        plain_port: Some(5683),
-        psk_port: Some(5682),
-        log: LogTarget::Stdout,
-        human: true,
-        capture_events: false,
-        print_listening: true,
-        ..SimConfig::default()
-    };
-    let mut no_plain = false;
-    let mut no_psk = false;
-    let mut no_dtls = false;
-    let mut dtls_port: Option<u16> = None;
-    let mut other_ports: Vec<u16> = Vec::new();
-    let (mut cert, mut key, mut chain) = (None, None, None);
+    let mut st = ArgState::default();
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
             _ => (arg.clone(), None),
         };
-        let value = |it: &mut I::IntoIter| -> Result<String, String> {
+        let mut value = || -> Result<String, String> {
             match inline.clone() {
                 Some(v) => Ok(v),
                 None => it.next().ok_or_else(|| format!("{flag} needs a value")),
@@ -386,117 +384,180 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
         match flag.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
             "-V" | "--version" => return Ok(Command::Version),
+            _ if st.fault_flag(&flag, &mut value)? => {}
+            _ => st.flag(&flag, &mut value)?,
+        }
+    }
+    st.finish()
+}
+
+/// The command line read so far.
+struct ArgState {
+    cfg: SimConfig,
+    no_plain: bool,
+    no_psk: bool,
+    no_dtls: bool,
+    dtls_port: Option<u16>,
+    /// Ports given for the plain and PSK listeners.
+    other_ports: Vec<u16>,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    chain: Option<PathBuf>,
+}
+
+impl Default for ArgState {
+    fn default() -> Self {
+        ArgState {
+            cfg: SimConfig {
+                plain_port: Some(5683),
+                psk_port: Some(5682),
+                log: LogTarget::Stdout,
+                human: true,
+                capture_events: false,
+                print_listening: true,
+                ..SimConfig::default()
+            },
+            no_plain: false,
+            no_psk: false,
+            no_dtls: false,
+            dtls_port: None,
+            other_ports: Vec::new(),
+            cert: None,
+            key: None,
+            chain: None,
+        }
+    }
+}
+
+type Value<'a> = &'a mut dyn FnMut() -> Result<String, String>;
+
+impl ArgState {
+    /// The fault-injection flags; `false` when `flag` is not one of them.
+    fn fault_flag(&mut self, flag: &str, value: Value<'_>) -> Result<bool, String> {
+        let f = &mut self.cfg.faults;
+        let (inbound, outbound) = (&mut f.inbound, &mut f.outbound);
+        let (dirs, kind): (Vec<&mut FaultRates>, &str) = match flag {
+            "--delay-ms" => {
+                f.delay = Duration::from_millis(parse_num(flag, &value()?)?);
+                return Ok(true);
+            }
+            "--drop" | "--dup" | "--delay" | "--reorder" => (vec![inbound, outbound], &flag[2..]),
+            _ => match flag.strip_suffix("-in").or(flag.strip_suffix("-out")) {
+                Some(k) if flag.ends_with("-in") => (vec![inbound], &k[2..]),
+                Some(k) => (vec![outbound], &k[2..]),
+                None => return Ok(false),
+            },
+        };
+        if !matches!(kind, "drop" | "dup" | "delay" | "reorder") {
+            return Ok(false);
+        }
+        let p = parse_prob(flag, &value()?)?;
+        for rates in dirs {
+            *match kind {
+                "drop" => &mut rates.drop,
+                "dup" => &mut rates.dup,
+                "delay" => &mut rates.delay,
+                _ => &mut rates.reorder,
+            } = p;
+        }
+        Ok(true)
+    }
+
+    /// Every other flag.
+    fn flag(&mut self, flag: &str, value: Value<'_>) -> Result<(), String> {
+        let cfg = &mut self.cfg;
+        match flag {
             "--bind" => {
-                let v = value(&mut it)?;
+                let v = value()?;
                 cfg.bind = v
                     .parse()
                     .map_err(|_| format!("--bind expects an IP address, got {v:?}"))?;
             }
             "--plain-port" => {
-                let p = parse_num(&flag, &value(&mut it)?)?;
-                other_ports.push(p);
+                let p = parse_num(flag, &value()?)?;
+                self.other_ports.push(p);
                 cfg.plain_port = Some(p);
             }
             "--psk-port" => {
-                let p = parse_num(&flag, &value(&mut it)?)?;
-                other_ports.push(p);
+                let p = parse_num(flag, &value()?)?;
+                self.other_ports.push(p);
                 cfg.psk_port = Some(p);
             }
-            "--dtls-port" => dtls_port = Some(parse_num(&flag, &value(&mut it)?)?),
-            "--no-plain" => no_plain = true,
-            "--no-psk" => no_psk = true,
-            "--no-dtls" => no_dtls = true,
-            "--ca-out" => cfg.dtls_ca_out = Some(PathBuf::from(value(&mut it)?)),
-            "--dtls-host" => cfg.dtls_hosts.push(value(&mut it)?),
-            "--cert" => cert = Some(PathBuf::from(value(&mut it)?)),
-            "--key" => key = Some(PathBuf::from(value(&mut it)?)),
-            "--chain" => chain = Some(PathBuf::from(value(&mut it)?)),
+            "--dtls-port" => self.dtls_port = Some(parse_num(flag, &value()?)?),
+            "--no-plain" => self.no_plain = true,
+            "--no-psk" => self.no_psk = true,
+            "--no-dtls" => self.no_dtls = true,
+            "--ca-out" => cfg.dtls_ca_out = Some(PathBuf::from(value()?)),
+            "--dtls-host" => cfg.dtls_hosts.push(value()?),
+            "--cert" => self.cert = Some(PathBuf::from(value()?)),
+            "--key" => self.key = Some(PathBuf::from(value()?)),
+            "--chain" => self.chain = Some(PathBuf::from(value()?)),
             "--dtls-idle-timeout" => {
-                cfg.dtls_idle_timeout = Duration::from_secs(parse_num(&flag, &value(&mut it)?)?)
+                cfg.dtls_idle_timeout = Duration::from_secs(parse_num(flag, &value()?)?)
             }
-            "--device" => cfg.devices.push(Device::parse_triple(&value(&mut it)?)?),
+            "--device" => cfg.devices.push(Device::parse_triple(&value()?)?),
             "--devices" => {
-                let v = value(&mut it)?;
+                let v = value()?;
                 cfg.devices
                     .extend(load_devices_file(std::path::Path::new(&v))?);
             }
-            "--token-ttl" => {
-                cfg.token_ttl = Duration::from_secs(parse_num(&flag, &value(&mut it)?)?)
-            }
-            "--seq-offset" => cfg.seq_offset = parse_num(&flag, &value(&mut it)?)?,
-            "--psk-random" => cfg.psk_random = Some(value(&mut it)?),
+            "--token-ttl" => cfg.token_ttl = Duration::from_secs(parse_num(flag, &value()?)?),
+            "--seq-offset" => cfg.seq_offset = parse_num(flag, &value()?)?,
+            "--psk-random" => cfg.psk_random = Some(value()?),
             "--accept-legacy" => cfg.accept_legacy = true,
-            "--auth-5xx" => cfg.auth_5xx = parse_num(&flag, &value(&mut it)?)?,
-            "--reply-payload" => cfg.reply_payload = Some(value(&mut it)?.into_bytes()),
-            "--log" => cfg.log = LogTarget::File(PathBuf::from(value(&mut it)?)),
+            "--auth-5xx" => cfg.auth_5xx = parse_num(flag, &value()?)?,
+            "--reply-payload" => cfg.reply_payload = Some(value()?.into_bytes()),
+            "--log" => cfg.log = LogTarget::File(PathBuf::from(value()?)),
+            "--no-log" => cfg.log = LogTarget::None,
             "--quiet" => cfg.human = false,
-            "--seed" => cfg.seed = Some(parse_num(&flag, &value(&mut it)?)?),
-            "--delay-ms" => {
-                cfg.faults.delay = Duration::from_millis(parse_num(&flag, &value(&mut it)?)?)
-            }
-            "--drop-in" => cfg.faults.inbound.drop = parse_prob(&flag, &value(&mut it)?)?,
-            "--drop-out" => cfg.faults.outbound.drop = parse_prob(&flag, &value(&mut it)?)?,
-            "--dup-in" => cfg.faults.inbound.dup = parse_prob(&flag, &value(&mut it)?)?,
-            "--dup-out" => cfg.faults.outbound.dup = parse_prob(&flag, &value(&mut it)?)?,
-            "--delay-in" => cfg.faults.inbound.delay = parse_prob(&flag, &value(&mut it)?)?,
-            "--delay-out" => cfg.faults.outbound.delay = parse_prob(&flag, &value(&mut it)?)?,
-            "--reorder-in" => cfg.faults.inbound.reorder = parse_prob(&flag, &value(&mut it)?)?,
-            "--reorder-out" => cfg.faults.outbound.reorder = parse_prob(&flag, &value(&mut it)?)?,
-            "--drop" => {
-                let p = parse_prob(&flag, &value(&mut it)?)?;
-                cfg.faults.inbound.drop = p;
-                cfg.faults.outbound.drop = p;
-            }
-            "--dup" => {
-                let p = parse_prob(&flag, &value(&mut it)?)?;
-                cfg.faults.inbound.dup = p;
-                cfg.faults.outbound.dup = p;
-            }
-            "--delay" => {
-                let p = parse_prob(&flag, &value(&mut it)?)?;
-                cfg.faults.inbound.delay = p;
-                cfg.faults.outbound.delay = p;
-            }
-            "--reorder" => {
-                let p = parse_prob(&flag, &value(&mut it)?)?;
-                cfg.faults.inbound.reorder = p;
-                cfg.faults.outbound.reorder = p;
-            }
+            "--seed" => cfg.seed = Some(parse_num(flag, &value()?)?),
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
+        Ok(())
     }
-    if no_plain {
-        cfg.plain_port = None;
+
+    /// Applies what only the whole command line decides.
+    fn finish(self) -> Result<Command, String> {
+        let mut cfg = self.cfg;
+        if self.no_plain {
+            cfg.plain_port = None;
+        }
+        if self.no_psk {
+            cfg.psk_port = None;
+        }
+        // Scripts and tests that ask for ephemeral ports (to run side by side)
+        // get an ephemeral DTLS port too unless they name one.
+        let ports = &self.other_ports;
+        let all_ephemeral = !ports.is_empty() && ports.iter().all(|p| *p == 0);
+        cfg.dtls_port = match (self.no_dtls, self.dtls_port) {
+            (true, _) => None,
+            (false, Some(p)) => Some(p),
+            (false, None) if all_ephemeral => Some(0),
+            (false, None) => Some(DEFAULT_DTLS_PORT),
+        };
+        match (self.cert, self.key) {
+            (Some(cert), Some(key)) => {
+                let chain = self.chain;
+                cfg.dtls_cert = Some(DtlsCertFiles { cert, key, chain })
+            }
+            (None, None) if self.chain.is_some() => {
+                return Err("--chain needs --cert and --key".into())
+            }
+            (None, None) => {}
+            _ => return Err("--cert and --key go together".into()),
+        }
+        let dtls_options =
+            cfg.dtls_ca_out.is_some() || cfg.dtls_cert.is_some() || !cfg.dtls_hosts.is_empty();
+        if cfg.dtls_port.is_none() && dtls_options {
+            return Err(
+                "--ca-out, --cert and --dtls-host need the DTLS listener (not --no-dtls)".into(),
+            );
+        }
+        if cfg.plain_port.is_none() && cfg.psk_port.is_none() && cfg.dtls_port.is_none() {
+            return Err("every listener is disabled (--no-plain, --no-psk and --no-dtls)".into());
+        }
+        Ok(Command::Run(Box::new(cfg)))
     }
-    if no_psk {
-        cfg.psk_port = None;
-    }
-    // Scripts and tests that ask for ephemeral ports (to run side by side)
-    // get an ephemeral DTLS port too unless they name one.
-    let all_ephemeral = !other_ports.is_empty() && other_ports.iter().all(|p| *p == 0);
-    cfg.dtls_port = match (no_dtls, dtls_port) {
-        (true, _) => None,
-        (false, Some(p)) => Some(p),
-        (false, None) if all_ephemeral => Some(0),
-        (false, None) => Some(DEFAULT_DTLS_PORT),
-    };
-    match (cert, key) {
-        (Some(cert), Some(key)) => cfg.dtls_cert = Some(DtlsCertFiles { cert, key, chain }),
-        (None, None) if chain.is_some() => return Err("--chain needs --cert and --key".into()),
-        (None, None) => {}
-        _ => return Err("--cert and --key go together".into()),
-    }
-    if cfg.dtls_port.is_none()
-        && (cfg.dtls_ca_out.is_some() || cfg.dtls_cert.is_some() || !cfg.dtls_hosts.is_empty())
-    {
-        return Err(
-            "--ca-out, --cert and --dtls-host need the DTLS listener (not --no-dtls)".into(),
-        );
-    }
-    if cfg.plain_port.is_none() && cfg.psk_port.is_none() && cfg.dtls_port.is_none() {
-        return Err("every listener is disabled (--no-plain, --no-psk and --no-dtls)".into());
-    }
-    Ok(Command::Run(Box::new(cfg)))
 }
 
 #[cfg(test)]
@@ -508,6 +569,17 @@ mod tests {
             Command::Run(c) => *c,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn debug_leaves_the_secret_out() {
+        let d = Device::new("a1TestPK001", "dev-001", "s3cr3tS3cr3t");
+        let text = format!(
+            "{d:?} {:?}",
+            SimConfig::default().device("pk", "dn", "s3cr3tS3cr3t")
+        );
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(text.contains("dev-001"), "{text}");
     }
 
     #[test]

@@ -53,12 +53,13 @@ use openssl::x509::extension::{
     AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
     SubjectKeyIdentifier,
 };
-use openssl::x509::{X509Name, X509NameBuilder, X509VerifyResult, X509};
+use openssl::x509::{X509Builder, X509Name, X509NameBuilder, X509VerifyResult, X509};
 use rand::Rng;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use crate::server::{DatagramTransport, Platform};
+use crate::listener::DatagramTransport;
+use crate::platform::Platform;
 
 /// DTLS MTU (path MTU the record layer fragments handshake messages to).
 pub const DTLS_MTU: u32 = 1200;
@@ -124,49 +125,75 @@ fn validity() -> Result<(Asn1Time, Asn1Time), ErrorStack> {
     ))
 }
 
+/// An X.509 v3 builder with a fresh serial, `subject`, `key` and the
+/// validity every generated certificate has.
+fn cert_builder(subject: &X509Name, key: &PKey<Private>) -> Result<X509Builder, ErrorStack> {
+    let (not_before, not_after) = validity()?;
+    let mut b = X509::builder()?;
+    b.set_version(2)?;
+    let sn = serial()?;
+    b.set_serial_number(&sn)?;
+    b.set_subject_name(subject)?;
+    b.set_pubkey(key)?;
+    b.set_not_before(&not_before)?;
+    b.set_not_after(&not_after)?;
+    Ok(b)
+}
+
+/// The self-signed local CA and its key.
+fn generate_ca() -> Result<(X509, PKey<Private>), ErrorStack> {
+    let ca_key = ec_key()?;
+    let ca_name = name("iotx-coap-sim local CA")?;
+    let mut b = cert_builder(&ca_name, &ca_key)?;
+    b.set_issuer_name(&ca_name)?;
+    b.append_extension(BasicConstraints::new().critical().ca().build()?)?;
+    b.append_extension(
+        KeyUsage::new()
+            .critical()
+            .key_cert_sign()
+            .crl_sign()
+            .digital_signature()
+            .build()?,
+    )?;
+    let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(None, None))?;
+    b.append_extension(ski)?;
+    b.sign(&ca_key, MessageDigest::sha256())?;
+    Ok((b.build(), ca_key))
+}
+
+/// The server certificate's SANs: localhost, the loopback addresses, the
+/// bind address unless unspecified, and `hosts`, each once.
+fn server_names(bind: IpAddr, hosts: &[String]) -> SubjectAlternativeName {
+    let mut san = SubjectAlternativeName::new();
+    let bind = (!bind.is_unspecified()).then(|| bind.to_string());
+    let all = ["localhost", "127.0.0.1", "::1"]
+        .into_iter()
+        .chain(bind.as_deref())
+        .chain(hosts.iter().map(String::as_str));
+    let mut seen: Vec<&str> = Vec::new();
+    for h in all {
+        if h.is_empty() || seen.contains(&h) {
+            continue;
+        }
+        seen.push(h);
+        match h.trim_matches(|c| c == '[' || c == ']').parse::<IpAddr>() {
+            Ok(ip) => san.ip(&ip.to_string()),
+            Err(_) => san.dns(h),
+        };
+    }
+    san
+}
+
 impl Identity {
     /// Generates a CA (EC P-256, CA:TRUE, keyCertSign) and a server
     /// certificate it signs, valid from an hour ago for 10 days, with
     /// SANs DNS:localhost, IP:127.0.0.1, IP:::1, the bind address (unless
     /// unspecified) and `hosts` (IP literals become IP SANs).
     pub fn generate(bind: IpAddr, hosts: &[String]) -> Result<Identity, ErrorStack> {
-        let (not_before, not_after) = validity()?;
-        let ca_key = ec_key()?;
-        let ca_name = name("iotx-coap-sim local CA")?;
-        let mut b = X509::builder()?;
-        b.set_version(2)?;
-        let sn = serial()?;
-        b.set_serial_number(&sn)?;
-        b.set_subject_name(&ca_name)?;
-        b.set_issuer_name(&ca_name)?;
-        b.set_pubkey(&ca_key)?;
-        b.set_not_before(&not_before)?;
-        b.set_not_after(&not_after)?;
-        b.append_extension(BasicConstraints::new().critical().ca().build()?)?;
-        b.append_extension(
-            KeyUsage::new()
-                .critical()
-                .key_cert_sign()
-                .crl_sign()
-                .digital_signature()
-                .build()?,
-        )?;
-        let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(None, None))?;
-        b.append_extension(ski)?;
-        b.sign(&ca_key, MessageDigest::sha256())?;
-        let ca = b.build();
-
+        let (ca, ca_key) = generate_ca()?;
         let key = ec_key()?;
-        let mut b = X509::builder()?;
-        b.set_version(2)?;
-        let sn = serial()?;
-        b.set_serial_number(&sn)?;
-        let subject = name("localhost")?;
-        b.set_subject_name(&subject)?;
+        let mut b = cert_builder(&name("localhost")?, &key)?;
         b.set_issuer_name(ca.subject_name())?;
-        b.set_pubkey(&key)?;
-        b.set_not_before(&not_before)?;
-        b.set_not_after(&not_after)?;
         b.append_extension(BasicConstraints::new().critical().build()?)?;
         b.append_extension(
             KeyUsage::new()
@@ -176,28 +203,7 @@ impl Identity {
                 .build()?,
         )?;
         b.append_extension(ExtendedKeyUsage::new().server_auth().build()?)?;
-        let mut san = SubjectAlternativeName::new();
-        let mut seen: Vec<String> = Vec::new();
-        let mut add = |san: &mut SubjectAlternativeName, h: &str| {
-            if h.is_empty() || seen.iter().any(|s| s == h) {
-                return;
-            }
-            seen.push(h.to_string());
-            match h.trim_matches(|c| c == '[' || c == ']').parse::<IpAddr>() {
-                Ok(ip) => san.ip(&ip.to_string()),
-                Err(_) => san.dns(h),
-            };
-        };
-        for h in ["localhost", "127.0.0.1", "::1"] {
-            add(&mut san, h);
-        }
-        if !bind.is_unspecified() {
-            add(&mut san, &bind.to_string());
-        }
-        for h in hosts {
-            add(&mut san, h);
-        }
-        let san = san.build(&b.x509v3_context(Some(&ca), None))?;
+        let san = server_names(bind, hosts).build(&b.x509v3_context(Some(&ca), None))?;
         b.append_extension(san)?;
         let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(Some(&ca), None))?;
         b.append_extension(ski)?;
@@ -574,7 +580,7 @@ impl DtlsTransport {
         }
         self.next_sweep = now + SWEEP;
         self.ended
-            .retain(|_, t| now.duration_since(*t) < crate::server::EXCHANGE_LIFETIME);
+            .retain(|_, t| now.duration_since(*t) < crate::listener::EXCHANGE_LIFETIME);
         let mut handshaking = Vec::new();
         let mut expired = Vec::new();
         for (peer, s) in &self.sessions {
@@ -619,7 +625,7 @@ impl DatagramTransport for DtlsTransport {
             let wait = (deadline - now)
                 .min(self.next_sweep.saturating_duration_since(now))
                 .max(Duration::from_millis(1));
-            if let Some((n, peer)) = crate::server::recv_from_timeout(
+            if let Some((n, peer)) = crate::listener::recv_from_timeout(
                 &self.sock,
                 &mut self.read_timeout,
                 &mut self.rbuf,

@@ -1,7 +1,8 @@
 //! `iotx-coap-sim`: a local emulator of the IoT platform's CoAP device
 //! endpoint (plain CoAP, PSK "symmetric encryption" and DTLS 1.2), with
-//! seeded fault injection. See `README.md` ("Local emulator"), `server` for
-//! the structure and `dtls` for the DTLS transport.
+//! seeded fault injection. See `README.md`, [`listener`] (the RFC 7252
+//! message layer), [`platform`] (the `/auth` and `/topic` handling) and
+//! [`dtls`] (the DTLS transport).
 //!
 //! ```no_run
 //! use iotx_coap_sim::{start, SimConfig};
@@ -10,13 +11,26 @@
 //! ```
 
 pub mod auth;
+mod checks;
 pub mod config;
+mod dedup;
 pub mod dtls;
 pub mod faults;
+pub mod listener;
 pub mod log;
-pub mod psk;
-pub mod server;
+pub mod platform;
 pub mod stats;
+mod tokens;
+
+/// The Rust snippets of the READMEs, compiled as doctests (`cargo test
+/// --doc -p iotx-coap-sim`); `scripts/doc-check.sh` runs the others.
+#[cfg(doctest)]
+mod readme_snippets {
+    #[doc = include_str!("../README.md")]
+    struct EmulatorReadme;
+    #[doc = include_str!("../../README.md")]
+    struct Readme;
+}
 
 use std::io;
 use std::net::SocketAddr;
@@ -29,7 +43,8 @@ pub use config::{Device, DtlsCertFiles, FaultRates, Faults, LogTarget, SimConfig
 pub use serde_json::Value;
 pub use stats::{DirStats, Stats};
 
-use server::{DatagramTransport, Listener, Platform, Security, UdpTransport};
+use listener::{DatagramTransport, Listener, UdpTransport};
+use platform::{Platform, Security};
 
 /// A running emulator. Dropping it (or [`SimHandle::stop`]) shuts it down.
 pub struct SimHandle {
@@ -56,61 +71,18 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
             .unwrap_or(0);
         t ^ ((std::process::id() as u64) << 32)
     });
-    let mut transports = Vec::new();
-    if let Some(port) = cfg.plain_port {
-        transports.push((
-            "plain",
-            Security::None,
-            UdpTransport::bind(SocketAddr::new(cfg.bind, port))?,
-            1u64,
-        ));
-    }
-    if let Some(port) = cfg.psk_port {
-        transports.push((
-            "psk",
-            Security::Psk,
-            UdpTransport::bind(SocketAddr::new(cfg.bind, port))?,
-            2u64,
-        ));
-    }
-    let dtls = match cfg.dtls_port {
-        Some(port) => {
-            let identity = match &cfg.dtls_cert {
-                Some(files) => dtls::Identity::load(files)?,
-                None => dtls::Identity::generate(cfg.bind, &cfg.dtls_hosts).map_err(|e| {
-                    io::Error::other(format!("cannot generate the DTLS certificates: {e}"))
-                })?,
-            };
-            let sock = std::net::UdpSocket::bind(SocketAddr::new(cfg.bind, port))?;
-            Some((identity, sock))
-        }
-        None => None,
-    };
-    if let Some(path) = &cfg.dtls_ca_out {
-        let pem = dtls.as_ref().and_then(|(id, _)| id.ca_pem.as_deref());
-        let Some(pem) = pem else {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "no CA certificate to write: the DTLS listener is off, or the \
-                 loaded chain does not end in a self-signed certificate",
-            ));
-        };
-        write_atomically(path, pem.as_bytes()).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
-        })?;
-    }
+    let transports = bind_udp_listeners(&cfg)?;
+    let dtls = prepare_dtls(&cfg)?;
     let log = log::EventLog::new(&cfg.log, cfg.human, cfg.capture_events)?;
-    let print_listening = cfg.print_listening;
-    let human = cfg.human;
+    let (print_listening, human) = (cfg.print_listening, cfg.human);
     let timeouts = dtls::DtlsTimeouts {
         idle: cfg.dtls_idle_timeout,
         handshake: cfg.dtls_handshake_timeout,
     };
     let platform = Arc::new(Platform::new(cfg, log, seed));
-    let stop = Arc::new(AtomicBool::new(false));
     let mut handle = SimHandle {
         platform: platform.clone(),
-        stop: stop.clone(),
+        stop: Arc::new(AtomicBool::new(false)),
         threads: Vec::new(),
         plain: None,
         psk: None,
@@ -135,34 +107,20 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
         }
     }
     if print_listening {
-        // Before any listener runs, so it is the first stdout line.
-        use std::io::Write;
-        let v = handle.listening_event();
-        let mut out = io::stdout().lock();
-        writeln!(out, "{}", log::to_line(&v))?;
-        out.flush()?;
-        if human {
-            eprintln!("{}", log::human_line(&v));
-        }
+        handle.print_listening(human)?;
     }
     let listener_seed = |k: u64| {
         seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
             .wrapping_add(k << 8)
     };
     for (name, security, transport, k) in transports {
-        let listener = Listener::new(
+        handle.spawn(Listener::new(
             name,
             security,
             transport,
             platform.clone(),
             listener_seed(k),
-        );
-        let stop = stop.clone();
-        handle.threads.push(
-            std::thread::Builder::new()
-                .name(format!("sim-{name}"))
-                .spawn(move || listener.run(&stop))?,
-        );
+        ))?;
     }
     if let Some(transport) = dtls {
         // DTLS below the transport, so no CoAP-layer security.
@@ -173,14 +131,72 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
             platform.clone(),
             listener_seed(3),
         );
-        let stop = stop.clone();
-        handle.threads.push(
-            std::thread::Builder::new()
-                .name("sim-dtls".into())
-                .spawn(move || listener.run(&stop))?,
-        );
+        handle.spawn(listener)?;
     }
     Ok(handle)
+}
+
+/// A UDP socket bound to `addr`; the error names the listener and address.
+fn bind_udp(what: &str, addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
+    std::net::UdpSocket::bind(addr).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "cannot bind the {what} listener to {} port {}: {e}",
+                addr.ip(),
+                addr.port()
+            ),
+        )
+    })
+}
+
+type UdpListener = (&'static str, Security, UdpTransport, u64);
+
+/// The plain and PSK listeners' sockets (the last field seeds the listener).
+fn bind_udp_listeners(cfg: &SimConfig) -> io::Result<Vec<UdpListener>> {
+    let mut out = Vec::new();
+    for (name, security, port, k) in [
+        ("plain", Security::None, cfg.plain_port, 1u64),
+        ("psk", Security::Psk, cfg.psk_port, 2u64),
+    ] {
+        if let Some(port) = port {
+            let sock = bind_udp(name, SocketAddr::new(cfg.bind, port))?;
+            out.push((name, security, UdpTransport::from_socket(sock), k));
+        }
+    }
+    Ok(out)
+}
+
+/// The DTLS listener's identity and socket, with the CA written to
+/// `dtls_ca_out` when asked.
+fn prepare_dtls(cfg: &SimConfig) -> io::Result<Option<(dtls::Identity, std::net::UdpSocket)>> {
+    let dtls = match cfg.dtls_port {
+        Some(port) => {
+            let identity = match &cfg.dtls_cert {
+                Some(files) => dtls::Identity::load(files)?,
+                None => dtls::Identity::generate(cfg.bind, &cfg.dtls_hosts).map_err(|e| {
+                    io::Error::other(format!("cannot generate the DTLS certificates: {e}"))
+                })?,
+            };
+            let sock = bind_udp("DTLS", SocketAddr::new(cfg.bind, port))?;
+            Some((identity, sock))
+        }
+        None => None,
+    };
+    if let Some(path) = &cfg.dtls_ca_out {
+        let pem = dtls.as_ref().and_then(|(id, _)| id.ca_pem.as_deref());
+        let Some(pem) = pem else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no CA certificate to write: the DTLS listener is off, or the \
+                 loaded chain does not end in a self-signed certificate",
+            ));
+        };
+        write_atomically(path, pem.as_bytes()).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+        })?;
+    }
+    Ok(dtls)
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so a
@@ -196,6 +212,32 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 impl SimHandle {
+    /// Prints the `listening` line: before any listener runs, so it is the
+    /// first stdout line.
+    fn print_listening(&self, human: bool) -> io::Result<()> {
+        use std::io::Write;
+        let v = self.listening_event();
+        let mut out = io::stdout().lock();
+        writeln!(out, "{}", log::to_line(&v))?;
+        out.flush()?;
+        if human {
+            eprintln!("{}", log::human_line(&v));
+        }
+        Ok(())
+    }
+
+    /// Runs `listener` on its own thread until the handle stops.
+    fn spawn<T: DatagramTransport + 'static>(&mut self, listener: Listener<T>) -> io::Result<()> {
+        let stop = self.stop.clone();
+        let name = format!("sim-{}", listener.name());
+        self.threads.push(
+            std::thread::Builder::new()
+                .name(name)
+                .spawn(move || listener.run(&stop))?,
+        );
+        Ok(())
+    }
+
     /// Address of the plain CoAP listener. Panics if it is disabled.
     pub fn plain_addr(&self) -> SocketAddr {
         self.plain.expect("the plain listener is disabled")
@@ -245,6 +287,11 @@ impl SimHandle {
     }
     pub fn stats(&self) -> Stats {
         self.platform.counters.snapshot()
+    }
+    /// Tokens the platform holds: issued and not yet retired (expired ones
+    /// are retired a few at a time as new ones are issued).
+    pub fn tokens_held(&self) -> usize {
+        self.platform.tokens_held()
     }
     /// The `{"event":"listening",...}` line's object.
     pub fn listening_event(&self) -> Value {

@@ -80,6 +80,11 @@ impl EventLog {
         })
     }
 
+    /// Whether events go anywhere; callers skip building them when not.
+    pub fn wanted(&self) -> bool {
+        self.json || self.human || self.capture
+    }
+
     /// Emits `{"event":name,"ts_ms":..}` plus `fields` (a JSON object).
     pub fn emit(&self, name: &str, fields: Value) {
         let mut obj = Map::new();

@@ -20,6 +20,13 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if cfg.devices.is_empty() {
+        // Every /auth would be answered 4.03 without a word here.
+        eprintln!(
+            "iotx-coap-sim: warning: no device registered: every /auth will be refused \
+             with 4.03 (register one with --device PK:DN:SECRET or --devices FILE)"
+        );
+    }
     // Prints the listening line itself (first stdout line), then serves.
     let sim = match iotx_coap_sim::start(cfg) {
         Ok(s) => s,

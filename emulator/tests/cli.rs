@@ -268,3 +268,65 @@ fn unread_stdout_never_stalls_the_listener() {
     }
     assert!(c.auth(None)["token"].is_string());
 }
+
+/// Starts the binary with `args`, waits for the listening line (or exit),
+/// stops it and returns (exit success, stdout, stderr).
+fn run_briefly(args: &[&str]) -> (bool, String, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the emulator binary");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    let _ = out.read_line(&mut first);
+    let _ = child.kill();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    (status.success(), first, err)
+}
+
+#[test]
+fn warns_when_no_device_is_registered() {
+    let ports = ["--plain-port", "0", "--psk-port", "0", "--no-dtls"];
+    let (_, listening, err) = run_briefly(&ports);
+    assert!(
+        listening.starts_with(r#"{"event":"listening""#),
+        "{listening}"
+    );
+    assert!(
+        err.contains("warning: no device registered") && err.contains("--device PK:DN:SECRET"),
+        "stderr: {err}"
+    );
+    let device = format!("{PK}:{DN}:{SECRET}");
+    let with_device = [&ports[..], &["--device", &device]].concat();
+    let (_, _, err) = run_briefly(&with_device);
+    assert!(!err.contains("no device registered"), "stderr: {err}");
+}
+
+#[test]
+fn bind_error_names_the_address_and_port() {
+    let busy = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let device = format!("{PK}:{DN}:{SECRET}");
+    let args = [
+        "--plain-port",
+        &port,
+        "--psk-port",
+        "0",
+        "--no-dtls",
+        "--device",
+        &device,
+    ];
+    let (ok, stdout, err) = run_briefly(&args);
+    assert!(!ok, "must fail to start; stdout: {stdout}");
+    assert!(stdout.is_empty(), "no listening line: {stdout}");
+    assert!(
+        err.contains(&format!(
+            "cannot bind the plain listener to 127.0.0.1 port {port}"
+        )) && err.contains("in use"),
+        "stderr: {err}"
+    );
+}

@@ -1,4 +1,4 @@
-//! PSK ("symmetric encryption") listener, using the spec's test vectors.
+//! PSK ("symmetric encryption") listener, using the test vectors of docs/protocol.md.
 
 mod common;
 use common::*;
@@ -39,7 +39,7 @@ fn psk_auth_and_spec_vector_uplink() {
         .psk_random(RANDOM)
         .reply_payload(b"0123456789abcdef"));
     let mut c = Client::new(s.psk_addr());
-    // The spec's seq-123 sign vector.
+    // The seq-123 sign vector of docs/protocol.md.
     let v = c.auth(Some(123));
     assert_eq!(v["random"], RANDOM);
     assert_eq!(v["seqOffset"], 1);

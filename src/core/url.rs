@@ -2,7 +2,7 @@
 
 use alloc::string::String;
 
-/// How the payload is protected (PROTOCOL.md, "Endpoints and security modes").
+/// How the payload is protected (docs/protocol.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Security {
     /// `coaps://`: DTLS 1.2 through the platform's `HAL_DTLSSession_*`.

@@ -1,5 +1,5 @@
 //! The platform over the firmware's own `HAL_*` functions, with the vendor
-//! SDK's names and signatures (ABI.md), so an existing platform layer links
+//! SDK's names and signatures, so an existing platform layer links
 //! unchanged. This crate only declares them; the firmware (or the reference
 //! Linux HAL in `hal/linux`) defines them.
 

@@ -1,6 +1,6 @@
 /*
- * Compile-time check of the public C ABI against the figures in
- * docs ABI.md (the vendor SDK's layouts). Firmware objects compiled against
+ * Compile-time check of the public C ABI against the figures of the
+ * vendor SDK's layouts. Firmware objects compiled against
  * the vendor headers pass these structs to our library by pointer, so every
  * size, offset and constant below is load-bearing. The expected numbers are
  * written out by hand on purpose: deriving them from the headers under test
@@ -196,7 +196,7 @@ ABI_ASSERT(sizeof(coap_dtls_options_t) == 12, "sizeof(coap_dtls_options_t)");
 #endif
 
 /*
- * Prototypes exactly as ABI.md writes them. Redeclaring a function with a
+ * Prototypes exactly as the vendor headers write them. Redeclaring a function with a
  * different type is a hard error in both C and C++, so this pins every
  * signature the firmware's platform layer and application were built for.
  */

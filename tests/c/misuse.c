@@ -1,10 +1,10 @@
 /*
  * C API misuse: every bad argument the vendor API can be handed must be
- * refused with the documented code (ABI.md), never crash, and never leave the
+ * refused with the documented code, never crash, and never leave the
  * context unusable.
  *
  * Usage: misuse URL      (URL of a plain listener of the emulator, which
- *                         knows the spec's test device a1TestPK001/dev-001)
+ *                         knows docs/protocol.md's test device a1TestPK001/dev-001)
  *
  * Run it under valgrind too: the device info is heap-allocated with exactly
  * sizeof(iotx_deviceinfo_t), so a read of module_vendor_id is an error there.
@@ -279,7 +279,7 @@ int main(int argc, char **argv)
 
     {
         /* The spec does not name a code for these, only that they cannot be
-         * sent (no topic; PROTOCOL.md: query strings are not supported). */
+         * sent (no topic; docs/protocol.md: query strings are not supported). */
         static char empty[] = "";
         static char slash[] = "/";
         static char query[] = TEST_PATH "?a=b";

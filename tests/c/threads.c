@@ -4,8 +4,8 @@
  * sends. Checks that all of it is safe (no deadlock, no lost or duplicated
  * response) by counting exactly TOTAL 2.05 responses.
  *
- * Usage: threads URL     (plain listener of an emulator that knows the spec's
- *                         test device a1TestPK001/dev-001)
+ * Usage: threads URL     (plain listener of an emulator that knows the test
+ *                         device of docs/protocol.md, a1TestPK001/dev-001)
  *
  * Counts: SENDERS x PER_SENDER = 400 messages from the sender threads; the
  * callback sends once for the 1st, 6th, 11th, ... response (every 5th,

@@ -15,12 +15,12 @@ use std::sync::{mpsc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// The spec's test device (PROTOCOL.md, "Test vectors").
+/// The test device of docs/protocol.md ("Test vectors").
 pub const TEST_PK: &str = "a1TestPK001";
 pub const TEST_DN: &str = "dev-001";
 pub const TEST_DS: &str = "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB";
 
-/// `--device` argument for the spec's test device.
+/// `--device` argument for the test device of docs/protocol.md.
 pub fn test_device() -> String {
     format!("{TEST_PK}:{TEST_DN}:{TEST_DS}")
 }

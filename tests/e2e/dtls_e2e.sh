@@ -142,10 +142,10 @@ restart_case() { # name, seconds down
     local ex_pid=$!
     pids+=("$ex_pid")
     for _ in $(seq 600); do
-        (($(count 'response code: 0x45' "$name.out") >= 2)) && break
+        (($(count 'response code: 2.05 (0x45)' "$name.out") >= 2)) && break
         sleep 0.05
     done
-    if (($(count 'response code: 0x45' "$name.out") < 2)); then
+    if (($(count 'response code: 2.05 (0x45)' "$name.out") < 2)); then
         fail "$name: no uplinks before the restart"
         return
     fi
@@ -155,7 +155,7 @@ restart_case() { # name, seconds down
     start_sim "$port" "$name-second.log" || { fail "$name: emulator did not restart on $port"; return; }
     status=0
     wait "$ex_pid" || status=$?
-    answers=$(count 'response code: 0x45' "$name.out")
+    answers=$(count 'response code: 2.05 (0x45)' "$name.out")
     if [[ $status -ne 0 ]]; then
         fail "$name: sample exit status $status ($answers answers)"
     elif (($(count '"event":"auth_accepted"' "$name-second.log") < 1 ||

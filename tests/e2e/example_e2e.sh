@@ -112,8 +112,8 @@ case $status in
     *) fail "sample exited with status $status" ;;
 esac
 
-answers=$(grep -c -F '[APPL]: Message response code: 0x45' "$out" || true)
-(( answers >= COUNT )) || fail "expected >= $COUNT responses with code 0x45, got $answers"
+answers=$(grep -c -F '[APPL]: Message response code: 2.05 (0x45)' "$out" || true)
+(( answers >= COUNT )) || fail "expected >= $COUNT responses with code 2.05 (0x45), got $answers"
 grep -q -F "[APPL]: done, " "$out" || fail "sample did not print its done line"
 
 # The emulator may still be writing its last lines; give it a moment.

@@ -3,7 +3,7 @@
 #
 #   with_sim.sh SIM_BIN plain|psk [--sim-arg ARG]... PROG [ARGS...]
 #
-# Starts SIM_BIN on ephemeral ports with the spec's test device (plus any
+# Starts SIM_BIN on ephemeral ports with the test device of docs/protocol.md (plus any
 # --sim-arg arguments, e.g. more --device entries), replaces in ARGS every
 # @URL@ with the chosen listener's URL and @PLAIN_URL@ / @PSK_URL@ with the
 # plain (coap://) / PSK (coap-psk://) ones, runs PROG under `timeout`
