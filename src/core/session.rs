@@ -361,6 +361,11 @@ impl<U> Session<U> {
             self.exchanges.park(Kind::Uplink(up));
             return Ok(());
         }
+        self.launch(now, up)
+    }
+
+    /// Encodes `up` with fresh ids and the current token, and sends it.
+    fn launch(&mut self, now: u64, up: Uplink<U>) -> Result<(), (SendError, U)> {
         let ids = self.exchanges.next_ids();
         match self.encode_uplink(&up, ids) {
             Ok(datagram) => {
@@ -373,17 +378,11 @@ impl<U> Session<U> {
         }
     }
 
-    /// Encodes `up` with fresh ids and the current token, and sends it; a
-    /// message that no longer encodes is reported as failed.
-    fn launch(&mut self, now: u64, up: Uplink<U>) {
-        let ids = self.exchanges.next_ids();
-        match self.encode_uplink(&up, ids) {
-            Ok(datagram) => {
-                let confirmable = up.confirmable;
-                self.exchanges
-                    .start(now, Kind::Uplink(up), ids, datagram, confirmable);
-            }
-            Err(_) => self.events.push(Event::SendFailed { user: up.user }),
+    /// Sends a message again after a new token; one that no longer encodes
+    /// is reported as failed.
+    fn relaunch(&mut self, now: u64, up: Uplink<U>) {
+        if let Err((_, user)) = self.launch(now, up) {
+            self.events.push(Event::SendFailed { user });
         }
     }
 
@@ -532,7 +531,7 @@ impl<U> Session<U> {
             if let Kind::Uplink(mut up) = self.exchanges.accept(&incoming) {
                 up.reauthed = true;
                 up.auth_gen = self.auth_gen;
-                self.launch(now, up);
+                self.relaunch(now, up);
             }
             return;
         }
@@ -601,7 +600,7 @@ impl<U> Session<U> {
         while let Some(kind) = self.exchanges.pop_held() {
             if let Kind::Uplink(mut up) = kind {
                 up.auth_gen = self.auth_gen;
-                self.launch(now, up);
+                self.relaunch(now, up);
             }
         }
     }
