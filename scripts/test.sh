@@ -31,5 +31,6 @@ fi
 echo "== instructions per uplink (callgrind)"
 bench/cpu.sh
 echo "== firmware on a Cortex-M4 (QEMU mps2-an386)"
-scripts/qemu-test.sh
+# Also checks the library's #[panic_handler] line (a second library build).
+QEMU_TEST_PANIC_HANDLER=1 scripts/qemu-test.sh
 echo "test.sh: all suites passed"
