@@ -31,6 +31,9 @@ pub enum ClientEvent<U> {
 pub enum AuthError {
     /// The platform refused (`Some(code)`) or never answered (`None`).
     Rejected(Option<u8>),
+    /// The network refused every datagram (ICMP port unreachable on a
+    /// connected socket, as the HAL reports it): nobody listens there.
+    Unreachable,
     /// No transport could be (re)connected.
     Connect(ConnectError),
 }
@@ -42,7 +45,18 @@ struct Inner<P: Platform, U> {
     /// a secure session that answers nothing for two retransmissions in a
     /// row is presumed dead (the server restarted and lost it).
     progress: (u32, u32),
+    /// Receive errors since a datagram last came in. The first one of an
+    /// outage is reported (RECV_FAILED); the second while requests wait
+    /// means nobody listens, and they are given up at once.
+    refusals: u8,
+    /// The last requests were given up that way (for the auth's message).
+    unreachable: bool,
 }
+
+/// Receive errors in a row, with requests waiting, after which the
+/// endpoint counts as unreachable. Each datagram sent to a closed port
+/// earns one error, so this is the first retransmission (2-3 s).
+const REFUSALS_UNREACHABLE: u8 = 2;
 
 pub struct Client<P: Platform, U> {
     platform: P,
@@ -94,6 +108,8 @@ impl<P: Platform, U: Send> Client<P, U> {
                 session: Session::new(cfg),
                 transport: Some(Arc::new(transport)),
                 progress: (0, 0),
+                refusals: 0,
+                unreachable: false,
             }),
             platform,
         })
@@ -168,6 +184,53 @@ impl<P: Platform, U: Send> Client<P, U> {
             );
             inner.transport = None;
         }
+    }
+
+    /// A receive error over plain UDP: reported once per outage; with
+    /// requests waiting, a second one in a row gives them all up (see
+    /// [`REFUSALS_UNREACHABLE`]).
+    /// A network that drops silently raises no error and keeps the RFC 7252
+    /// schedule.
+    fn receive_failed(&self, e: TransportError, on_event: &mut dyn FnMut(ClientEvent<U>)) {
+        if self.endpoint.security == crate::core::url::Security::Dtls {
+            // A failed secure session is re-created and its requests sent
+            // again (check_liveness); refusals say nothing there.
+            on_event(ClientEvent::RecvFailed(e));
+            return;
+        }
+        let now = self.platform.now_ms();
+        let (first, given_up) = self.with(|i| {
+            i.refusals = i.refusals.saturating_add(1);
+            let give_up = i.refusals >= REFUSALS_UNREACHABLE && i.session.in_flight() > 0;
+            if give_up {
+                i.unreachable = true;
+                i.session.abort_all(now);
+            }
+            (i.refusals == 1, give_up.then(|| self.drain(i)))
+        });
+        if first {
+            on_event(ClientEvent::RecvFailed(e));
+        }
+        if let Some(batch) = given_up {
+            self.log_unreachable("giving up the waiting requests: ");
+            self.run(batch, on_event);
+        }
+    }
+
+    /// One error line that names the endpoint and what was seen.
+    fn log_unreachable(&self, what: &str) {
+        let mut port = crate::core::sign::itoa_buf();
+        self.log(
+            LogLevel::Error,
+            &[
+                what,
+                "nothing answers at ",
+                &self.endpoint.host,
+                " port ",
+                crate::core::sign::fmt_u64(&mut port, self.endpoint.port.into()),
+                ": the network refused every datagram (port unreachable); wrong host, port or scheme?",
+            ],
+        );
     }
 
     fn run(&self, b: Batch<P, U>, on_event: &mut dyn FnMut(ClientEvent<U>)) {
@@ -258,6 +321,9 @@ impl<P: Platform, U: Send> Client<P, U> {
                 }));
             }
         }
+        if result.get() == Some(Err(AuthError::Rejected(None))) && self.with(|i| i.unreachable) {
+            result.set(Some(Err(AuthError::Unreachable)));
+        }
         match result.get() {
             Some(Ok(())) => {
                 self.log(LogLevel::Info, &["authenticated"]);
@@ -281,6 +347,7 @@ impl<P: Platform, U: Send> Client<P, U> {
                         LogLevel::Error,
                         &["authentication failed: no session with the platform"],
                     ),
+                    AuthError::Unreachable => self.log_unreachable("authentication failed: "),
                 }
                 Err(e)
             }
@@ -320,6 +387,8 @@ impl<P: Platform, U: Send> Client<P, U> {
                 Ok(Some(n)) => {
                     let now = self.platform.now_ms();
                     let batch = self.with(|i| {
+                        i.refusals = 0;
+                        i.unreachable = false;
                         i.session.handle_datagram(now, &buf[..n]);
                         self.drain(i)
                     });
@@ -341,7 +410,7 @@ impl<P: Platform, U: Send> Client<P, U> {
                     if e == TransportError::Closed {
                         self.drop_transport(&t);
                     }
-                    on_event(ClientEvent::RecvFailed(e));
+                    self.receive_failed(e, on_event);
                     // An error that returns at once (ICMP refusal) must not
                     // turn Yield into a busy loop.
                     let spent = self.platform.now_ms().saturating_sub(start);

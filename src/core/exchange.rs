@@ -225,6 +225,18 @@ impl<T> Exchanges<T> {
         Some(self.list.remove(i).data)
     }
 
+    /// Ends every exchange at once, held ones included, as timed out: for
+    /// a peer the network reports unreachable, where waiting out the
+    /// retransmission schedule would only delay the same outcome.
+    pub fn end_all(&mut self) {
+        while let Some(e) = self.list.pop() {
+            self.ended.push(Ended {
+                data: e.data,
+                reason: EndReason::TimedOut,
+            });
+        }
+    }
+
     /// Drops the first exchange whose data matches, without an outcome.
     pub fn cancel_first(&mut self, matches: impl Fn(&T) -> bool) {
         if let Some(i) = self.list.iter().position(|e| matches(&e.data)) {
@@ -713,6 +725,24 @@ mod tests {
             (Some(101), Some(2), None)
         );
         assert!(ex.is_empty());
+    }
+
+    #[test]
+    fn end_all_reports_every_exchange_once() {
+        let mut ex = Exchanges::new(TIMING, 23);
+        start(&mut ex, 0, 1, true);
+        start(&mut ex, 0, 2, false);
+        ex.park(3);
+        ex.end_all();
+        let mut ended: Vec<u32> = core::iter::from_fn(|| ex.pop_ended())
+            .map(|e| {
+                assert_eq!(e.reason, EndReason::TimedOut);
+                e.data
+            })
+            .collect();
+        ended.sort_unstable();
+        assert_eq!(ended, [1, 2, 3]);
+        assert!(ex.is_empty() && ex.poll_timeout().is_none());
     }
 
     #[test]

@@ -472,6 +472,14 @@ impl<U> Session<U> {
         self.report_ended(now);
     }
 
+    /// Gives up every exchange now (each reported once: the auth as
+    /// `AuthFailed`, uplinks as `SendFailed`): the driver learned that
+    /// nobody listens at the endpoint.
+    pub fn abort_all(&mut self, now: u64) {
+        self.exchanges.end_all();
+        self.report_ended(now);
+    }
+
     /// Turns exchanges that ended without a response into events.
     #[inline]
     fn report_ended(&mut self, now: u64) {

@@ -384,7 +384,7 @@ pub unsafe extern "C" fn IOT_CoAP_DeviceNameAuth(p_context: *mut iotx_coap_conte
                 }
                 match e {
                     AuthError::Connect(_) => IOTX_ERR_SEND_MSG_FAILED,
-                    AuthError::Rejected(_) => IOTX_ERR_AUTH_FAILED,
+                    AuthError::Rejected(_) | AuthError::Unreachable => IOTX_ERR_AUTH_FAILED,
                 }
             }
         }
