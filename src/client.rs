@@ -11,7 +11,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::{Cell, UnsafeCell};
 
-use crate::core::session::{code_text, Config, Event, SendError, Session, MAX_PDU};
+use crate::core::session::{code_text, AuthProblem, Config, Event, SendError, Session, MAX_PDU};
 use crate::core::url::Endpoint;
 use crate::platform::{ConnectError, LogLevel, Platform, RawLock, Transport, TransportError};
 
@@ -52,6 +52,9 @@ struct Inner<P: Platform, U> {
     /// The last requests were given up that way (for the auth's message).
     unreachable: bool,
 }
+
+/// RFC 7252 4.00 Bad Request.
+const CODE_BAD_REQUEST: u8 = 0x80;
 
 /// Receive errors in a row, with requests waiting, after which the
 /// endpoint counts as unreachable. Each datagram sent to a closed port
@@ -219,18 +222,39 @@ impl<P: Platform, U: Send> Client<P, U> {
 
     /// One error line that names the endpoint and what was seen.
     fn log_unreachable(&self, what: &str) {
-        let mut port = crate::core::sign::itoa_buf();
-        self.log(
-            LogLevel::Error,
-            &[
-                what,
-                "nothing answers at ",
-                &self.endpoint.host,
-                " port ",
-                crate::core::sign::fmt_u64(&mut port, self.endpoint.port.into()),
-                ": the network refused every datagram (port unreachable); wrong host, port or scheme?",
-            ],
+        self.log_at_endpoint(
+            &[what, "nothing answers at "],
+            ": the network refused every datagram (port unreachable); wrong host, port or scheme?",
         );
+    }
+
+    /// An auth answer that shows the URL names the wrong kind of endpoint.
+    fn log_auth_problem(&self, problem: AuthProblem) {
+        let head = "authentication failed: the platform at ";
+        let tail = match problem {
+            AuthProblem::NotPskEndpoint => {
+                " answered without the PSK parameters (random, seqOffset): a plain coap:// \
+                 endpoint? coap-psk:// is usually port 5682"
+            }
+            AuthProblem::PskEndpoint => {
+                " answered with PSK parameters (random, seqOffset): a coap-psk:// endpoint? \
+                 coap:// is usually port 5683"
+            }
+            AuthProblem::TokenTooLong => " answered with a token too long for any uplink",
+        };
+        self.log_at_endpoint(&[head], tail);
+    }
+
+    /// `lead` + "HOST port N" + `tail`, at error level.
+    fn log_at_endpoint(&self, lead: &[&str], tail: &str) {
+        let mut port = crate::core::sign::itoa_buf();
+        let port = crate::core::sign::fmt_u64(&mut port, self.endpoint.port.into());
+        let mut parts: [&str; 6] = ["", "", "", " port ", port, tail];
+        for (slot, text) in parts.iter_mut().zip(lead) {
+            *slot = text;
+        }
+        parts[2] = &self.endpoint.host;
+        self.log(LogLevel::Error, &parts);
     }
 
     fn run(&self, b: Batch<P, U>, on_event: &mut dyn FnMut(ClientEvent<U>)) {
@@ -332,13 +356,29 @@ impl<P: Platform, U: Send> Client<P, U> {
             Some(Err(e)) => {
                 let mut buf = [0; 4];
                 match e {
-                    AuthError::Rejected(Some(code)) => self.log(
-                        LogLevel::Error,
-                        &[
-                            "authentication failed: the platform answered ",
-                            code_text(code, &mut buf),
-                        ],
-                    ),
+                    AuthError::Rejected(Some(code)) => {
+                        let problem = self.with(|i| i.session.auth_problem());
+                        match problem {
+                            Some(problem) => self.log_auth_problem(problem),
+                            // A PSK endpoint refuses a plain auth (no seq).
+                            None if code == CODE_BAD_REQUEST
+                                && self.endpoint.security == crate::core::url::Security::Plain =>
+                            {
+                                self.log_at_endpoint(
+                                    &["authentication failed: the platform at "],
+                                    " answered 4.00 (bad request): a coap-psk:// endpoint? \
+                                     coap:// is usually port 5683",
+                                )
+                            }
+                            None => self.log(
+                                LogLevel::Error,
+                                &[
+                                    "authentication failed: the platform answered ",
+                                    code_text(code, &mut buf),
+                                ],
+                            ),
+                        }
+                    }
                     AuthError::Rejected(None) => self.log(
                         LogLevel::Error,
                         &["authentication failed: no usable answer from the platform"],

@@ -38,7 +38,11 @@ fn client(url: &str, sec: Security, tweak: impl FnOnce(&mut Config)) -> Client<S
 #[test]
 fn closed_port_fails_the_auth_fast_with_one_recv_failed() {
     for (scheme, sec) in [("coap", Security::Plain), ("coap-psk", Security::Psk)] {
-        let c = client(&format!("{scheme}://127.0.0.1:{}", closed_port()), sec, |_| {});
+        let c = client(
+            &format!("{scheme}://127.0.0.1:{}", closed_port()),
+            sec,
+            |_| {},
+        );
         let started = Instant::now();
         let mut recv_failed = 0;
         let r = c.authenticate(&mut |e| {
@@ -59,9 +63,13 @@ fn silent_network_keeps_the_retransmission_schedule() {
     // Bound, never answering: no refusal ever comes back.
     let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port();
-    let c = client(&format!("coap://127.0.0.1:{port}"), Security::Plain, |cfg| {
-        cfg.ack_timeout_ms = 50;
-    });
+    let c = client(
+        &format!("coap://127.0.0.1:{port}"),
+        Security::Plain,
+        |cfg| {
+            cfg.ack_timeout_ms = 50;
+        },
+    );
     let mut recv_failed = 0;
     let r = c.authenticate(&mut |e| {
         if matches!(e, ClientEvent::RecvFailed(_)) {
@@ -71,14 +79,20 @@ fn silent_network_keeps_the_retransmission_schedule() {
     assert_eq!(r, Err(AuthError::Rejected(None)));
     assert_eq!(recv_failed, 0);
     let st = c.stats();
-    assert_eq!(st.retransmissions, 4, "every RFC 7252 retransmission was spent");
+    assert_eq!(
+        st.retransmissions, 4,
+        "every RFC 7252 retransmission was spent"
+    );
     let mut buf = [0u8; 2048];
     silent.set_nonblocking(true).unwrap();
     let mut received = 0;
     while silent.recv(&mut buf).is_ok() {
         received += 1;
     }
-    assert_eq!(received, 5, "the request and its four retransmissions reached the peer");
+    assert_eq!(
+        received, 5,
+        "the request and its four retransmissions reached the peer"
+    );
 }
 
 /// Through the C ABI: `IOT_CoAP_DeviceNameAuth` fails within 5 s, the error
@@ -99,7 +113,15 @@ fn c_api_names_the_unreachable_endpoint() {
             "[err] iotx-coap: authentication failed: nothing answers at 127.0.0.1 port {port}: \
              the network refused every datagram (port unreachable); wrong host, port or scheme?"
         );
-        assert!(run.stdout.contains(&expected), "{url}: no '{expected}' in:\n{}", run.stdout);
-        assert!(run.stdout.contains("recv_failed=1 "), "{url}:\n{}", run.stdout);
+        assert!(
+            run.stdout.contains(&expected),
+            "{url}: no '{expected}' in:\n{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("recv_failed=1 "),
+            "{url}:\n{}",
+            run.stdout
+        );
     }
 }

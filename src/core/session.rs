@@ -148,6 +148,22 @@ pub enum Event<U> {
     SendFailed { user: U },
 }
 
+/// An auth answer that cannot be used although it is a 2.05.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthProblem {
+    /// A PSK session got no `random`: the endpoint is not a PSK one.
+    NotPskEndpoint,
+    /// A plain session got `random`/`seqOffset`: the endpoint is a PSK one.
+    PskEndpoint,
+    /// The token would not fit an uplink ([`MAX_AUTH_TOKEN_LEN`]).
+    TokenTooLong,
+}
+
+/// Longest token an auth answer may carry: it travels in every uplink's
+/// option 2088 and must leave room for the path and payload in
+/// [`MAX_PDU`]. The platform's tokens are far shorter.
+pub const MAX_AUTH_TOKEN_LEN: usize = 512;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendError {
     /// No token yet: call `start_auth` and wait for `Authenticated`.
@@ -221,6 +237,9 @@ pub struct Session<U> {
     reauths: u32,
     /// Counts successful authentications.
     auth_gen: u32,
+    /// Why the last auth answer was unusable, when the answer says more
+    /// than its code.
+    auth_problem: Option<AuthProblem>,
 }
 
 impl<U> Session<U> {
@@ -239,6 +258,7 @@ impl<U> Session<U> {
             rx_decrypt_failed: 0,
             reauths: 0,
             auth_gen: 0,
+            auth_problem: None,
         }
     }
 
@@ -273,6 +293,12 @@ impl<U> Session<U> {
     /// Requests still waiting for an answer (auth included).
     pub fn in_flight(&self) -> usize {
         self.exchanges.len()
+    }
+
+    /// Why the last auth failed, when its answer tells more than a code:
+    /// the likely cause is a URL that names the wrong kind of endpoint.
+    pub fn auth_problem(&self) -> Option<AuthProblem> {
+        self.auth_problem
     }
 
     /// Queues a `POST /auth`. A no-op while one is already running.
@@ -318,6 +344,7 @@ impl<U> Session<U> {
             self.events.push(Event::AuthFailed { code: None });
             return;
         };
+        self.auth_problem = None;
         // A previous auth exchange (if any) is superseded.
         self.exchanges.cancel_first(|k| matches!(k, Kind::Auth));
         self.auth = Auth::InProgress { reauth };
@@ -587,12 +614,26 @@ impl<U> Session<U> {
             Some(r) if code == CODE_CONTENT => r,
             _ => return self.auth_failed(now, Some(code)),
         };
+        if resp.token.len() > MAX_AUTH_TOKEN_LEN {
+            self.auth_problem = Some(AuthProblem::TokenTooLong);
+            return self.auth_failed(now, Some(code));
+        }
+        let psk_reply = resp.random.is_some() || resp.seq_offset.is_some();
         let key = match (self.cfg.security, &resp.random) {
             (Security::Psk, Some(random)) => Some(PskKey::derive(
                 self.cfg.device_secret.as_bytes(),
                 random.as_bytes(),
             )),
-            (Security::Psk, None) => return self.auth_failed(now, Some(code)),
+            (Security::Psk, None) => {
+                self.auth_problem = Some(AuthProblem::NotPskEndpoint);
+                return self.auth_failed(now, Some(code));
+            }
+            _ if psk_reply => {
+                // A PSK endpoint would expect encrypted uplinks: every one
+                // would fail. Say so now.
+                self.auth_problem = Some(AuthProblem::PskEndpoint);
+                return self.auth_failed(now, Some(code));
+            }
             _ => None,
         };
         // The guide: seq must be larger than seqOffset.
@@ -726,6 +767,39 @@ mod tests {
             text.contains("<redacted>") && text.contains("a1TestPK001"),
             "{text}"
         );
+    }
+
+    /// Auth answers that are 2.05 but unusable, and why.
+    #[test]
+    fn auth_answers_that_name_the_wrong_endpoint() {
+        let long = alloc::format!(r#"{{"token":"{}"}}"#, "t".repeat(MAX_AUTH_TOKEN_LEN + 1));
+        let cases: [(Security, &[u8], AuthProblem); 3] = [
+            (
+                Security::Psk,
+                br#"{"token":"t"}"#,
+                AuthProblem::NotPskEndpoint,
+            ),
+            (
+                Security::Plain,
+                br#"{"token":"t","random":"ad2b3a5eb51d64f7","seqOffset":1}"#,
+                AuthProblem::PskEndpoint,
+            ),
+            (Security::Plain, long.as_bytes(), AuthProblem::TokenTooLong),
+        ];
+        for (sec, body, problem) in cases {
+            let mut s: Session<u32> = Session::new(cfg(sec));
+            s.start_auth(0);
+            let req = s.poll_transmit().unwrap();
+            answer(&mut s, 1, &req, ResponseType::Content, body);
+            assert_eq!(s.poll_event(), Some(Event::AuthFailed { code: Some(0x45) }));
+            assert_eq!(s.auth_problem(), Some(problem));
+            assert!(!s.is_authed());
+            s.start_auth(2);
+            assert_eq!(s.auth_problem(), None, "a new auth forgets the old problem");
+        }
+        let ok = alloc::format!(r#"{{"token":"{}"}}"#, "t".repeat(MAX_AUTH_TOKEN_LEN));
+        let s = authed(Security::Plain, ok.as_bytes());
+        assert!(s.is_authed() && s.auth_problem().is_none());
     }
 
     #[test]
