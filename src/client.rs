@@ -53,6 +53,27 @@ struct Inner<P: Platform, U> {
     unreachable: bool,
 }
 
+/// What the error lines say after "HOST port N" (shared texts: flash).
+const REFUSED: &str = ": the network answers \"port unreachable\"; wrong host, port or scheme?";
+const NOT_PSK: &str =
+    " answered without PSK parameters: a coap:// port? (coap-psk:// is usually 5682)";
+const PSK_PORT: &str = " refused a plain auth or sent PSK parameters: a coap-psk:// port? \
+                        (coap:// is usually 5683)";
+const NO_DTLS_ANSWER: &str =
+    " got no DTLS answer: a coap:// or coap-psk:// port? (coaps:// is usually 5684)";
+
+/// One error line: `lead`, "HOST port N", `tail`.
+fn log_at_endpoint<P: Platform>(platform: &P, endpoint: &Endpoint, lead: &str, tail: &str) {
+    if platform.log_enabled(LogLevel::Error) {
+        let mut port = crate::core::sign::itoa_buf();
+        let port = crate::core::sign::fmt_u64(&mut port, endpoint.port.into());
+        platform.log(
+            LogLevel::Error,
+            &[lead, &endpoint.host, " port ", port, tail],
+        );
+    }
+}
+
 /// RFC 7252 4.00 Bad Request.
 const CODE_BAD_REQUEST: u8 = 0x80;
 
@@ -100,7 +121,16 @@ impl<P: Platform, U: Send> Client<P, U> {
         mut cfg: Config,
         wait_ms: u32,
     ) -> Result<Self, ConnectError> {
-        let transport = platform.connect(&endpoint)?;
+        let transport = platform.connect(&endpoint).inspect_err(|e| {
+            if *e == ConnectError::Handshake {
+                log_at_endpoint(
+                    &platform,
+                    &endpoint,
+                    "no DTLS session with ",
+                    NO_DTLS_ANSWER,
+                );
+            }
+        })?;
         let lock = platform.new_lock().ok_or(ConnectError::Unreachable)?;
         cfg.seed = (u64::from(platform.random_u32()) << 32) | u64::from(platform.random_u32());
         Ok(Client {
@@ -215,46 +245,30 @@ impl<P: Platform, U: Send> Client<P, U> {
             on_event(ClientEvent::RecvFailed(e));
         }
         if let Some(batch) = given_up {
-            self.log_unreachable("giving up the waiting requests: ");
+            log_at_endpoint(
+                &self.platform,
+                &self.endpoint,
+                "nothing answers at ",
+                REFUSED,
+            );
             self.run(batch, on_event);
         }
     }
 
-    /// One error line that names the endpoint and what was seen.
-    fn log_unreachable(&self, what: &str) {
-        self.log_at_endpoint(
-            &[what, "nothing answers at "],
-            ": the network refused every datagram (port unreachable); wrong host, port or scheme?",
-        );
-    }
-
     /// An auth answer that shows the URL names the wrong kind of endpoint.
-    fn log_auth_problem(&self, problem: AuthProblem) {
-        let head = "authentication failed: the platform at ";
+    fn log_auth_problem(&self, problem: Option<AuthProblem>) {
         let tail = match problem {
-            AuthProblem::NotPskEndpoint => {
-                " answered without the PSK parameters (random, seqOffset): a plain coap:// \
-                 endpoint? coap-psk:// is usually port 5682"
-            }
-            AuthProblem::PskEndpoint => {
-                " answered with PSK parameters (random, seqOffset): a coap-psk:// endpoint? \
-                 coap:// is usually port 5683"
-            }
-            AuthProblem::TokenTooLong => " answered with a token too long for any uplink",
+            Some(AuthProblem::NotPskEndpoint) => NOT_PSK,
+            Some(AuthProblem::TokenTooLong) => " answered with a token too long for any uplink",
+            // PSK parameters in a plain answer, or a plain auth refused.
+            _ => PSK_PORT,
         };
-        self.log_at_endpoint(&[head], tail);
-    }
-
-    /// `lead` + "HOST port N" + `tail`, at error level.
-    fn log_at_endpoint(&self, lead: &[&str], tail: &str) {
-        let mut port = crate::core::sign::itoa_buf();
-        let port = crate::core::sign::fmt_u64(&mut port, self.endpoint.port.into());
-        let mut parts: [&str; 6] = ["", "", "", " port ", port, tail];
-        for (slot, text) in parts.iter_mut().zip(lead) {
-            *slot = text;
-        }
-        parts[2] = &self.endpoint.host;
-        self.log(LogLevel::Error, &parts);
+        log_at_endpoint(
+            &self.platform,
+            &self.endpoint,
+            "authentication failed: ",
+            tail,
+        );
     }
 
     fn run(&self, b: Batch<P, U>, on_event: &mut dyn FnMut(ClientEvent<U>)) {
@@ -358,25 +372,19 @@ impl<P: Platform, U: Send> Client<P, U> {
                 match e {
                     AuthError::Rejected(Some(code)) => {
                         let problem = self.with(|i| i.session.auth_problem());
-                        match problem {
-                            Some(problem) => self.log_auth_problem(problem),
-                            // A PSK endpoint refuses a plain auth (no seq).
-                            None if code == CODE_BAD_REQUEST
-                                && self.endpoint.security == crate::core::url::Security::Plain =>
-                            {
-                                self.log_at_endpoint(
-                                    &["authentication failed: the platform at "],
-                                    " answered 4.00 (bad request): a coap-psk:// endpoint? \
-                                     coap:// is usually port 5683",
-                                )
-                            }
-                            None => self.log(
+                        // A PSK endpoint refuses a plain auth (no seq): 4.00.
+                        let refused_plain = code == CODE_BAD_REQUEST
+                            && self.endpoint.security == crate::core::url::Security::Plain;
+                        if problem.is_some() || refused_plain {
+                            self.log_auth_problem(problem);
+                        } else {
+                            self.log(
                                 LogLevel::Error,
                                 &[
                                     "authentication failed: the platform answered ",
                                     code_text(code, &mut buf),
                                 ],
-                            ),
+                            );
                         }
                     }
                     AuthError::Rejected(None) => self.log(
@@ -387,7 +395,8 @@ impl<P: Platform, U: Send> Client<P, U> {
                         LogLevel::Error,
                         &["authentication failed: no session with the platform"],
                     ),
-                    AuthError::Unreachable => self.log_unreachable("authentication failed: "),
+                    // Named when the requests were given up (receive_failed).
+                    AuthError::Unreachable => {}
                 }
                 Err(e)
             }

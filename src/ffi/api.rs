@@ -246,24 +246,10 @@ unsafe fn new_context(
         DEFAULT_WAIT_MS
     };
     let platform = HalPlatform::default();
-    let (endpoint_host, endpoint_port) = (endpoint.host.clone(), endpoint.port);
     let client = match Client::connect(platform, endpoint, sc, wait) {
         Ok(c) => c,
-        Err(crate::platform::ConnectError::Handshake) => {
-            let mut port = crate::core::sign::itoa_buf();
-            hal_log(
-                LogLevel::Error,
-                &[
-                    "IOT_CoAP_Init: no DTLS session with ",
-                    &endpoint_host,
-                    " port ",
-                    crate::core::sign::fmt_u64(&mut port, endpoint_port.into()),
-                    ": the handshake got no DTLS answer (a coap:// or coap-psk:// port? \
-                     coaps:// is usually port 5684)",
-                ],
-            );
-            return None;
-        }
+        // Named, with the likely cause, by Client::connect.
+        Err(crate::platform::ConnectError::Handshake) => return None,
         Err(crate::platform::ConnectError::Unsupported) => {
             return fail("security mode not supported by this build")
         }
