@@ -53,14 +53,12 @@ struct Inner<P: Platform, U> {
     unreachable: bool,
 }
 
-/// What the error lines say after "HOST port N" (shared texts: flash).
-const REFUSED: &str = ": the network answers \"port unreachable\"; wrong host, port or scheme?";
-const NOT_PSK: &str =
-    " answered without PSK parameters: a coap:// port? (coap-psk:// is usually 5682)";
-const PSK_PORT: &str = " refused a plain auth or sent PSK parameters: a coap-psk:// port? \
-                        (coap:// is usually 5683)";
-const NO_DTLS_ANSWER: &str =
-    " got no DTLS answer: a coap:// or coap-psk:// port? (coaps:// is usually 5684)";
+/// What the error lines say after "HOST port N": short, since every byte
+/// is flash on a device.
+const REFUSED: &str = ": port unreachable (wrong host, port or scheme?)";
+const NOT_PSK: &str = " sent no PSK parameters: a coap:// port?";
+const PSK_PORT: &str = " expects PSK: a coap-psk:// port?";
+const NO_DTLS_ANSWER: &str = " gave no DTLS answer: not a coaps:// port?";
 
 /// One error line: `lead`, "HOST port N", `tail`.
 fn log_at_endpoint<P: Platform>(platform: &P, endpoint: &Endpoint, lead: &str, tail: &str) {
@@ -259,7 +257,7 @@ impl<P: Platform, U: Send> Client<P, U> {
     fn log_auth_problem(&self, problem: Option<AuthProblem>) {
         let tail = match problem {
             Some(AuthProblem::NotPskEndpoint) => NOT_PSK,
-            Some(AuthProblem::TokenTooLong) => " answered with a token too long for any uplink",
+            Some(AuthProblem::TokenTooLong) => " sent a token too long for any uplink",
             // PSK parameters in a plain answer, or a plain auth refused.
             _ => PSK_PORT,
         };

@@ -46,21 +46,17 @@ fn wrong_scheme_for_the_port_says_so() {
         (
             format!("coap-psk://{plain}"),
             "auth rc=",
-            "answered without PSK parameters: a coap:// port? (coap-psk:// is usually 5682)"
-                .to_string(),
+            " sent no PSK parameters: a coap:// port?".to_string(),
         ),
         (
             format!("coap://{psk}"),
             "auth rc=",
-            "refused a plain auth or sent PSK parameters: a coap-psk:// port? (coap:// is usually \
-             5683)"
-                .to_string(),
+            " expects PSK: a coap-psk:// port?".to_string(),
         ),
         (
             format!("coaps://{plain}"),
             "init failed",
-            "got no DTLS answer: a coap:// or coap-psk:// port? (coaps:// is usually 5684)"
-                .to_string(),
+            " gave no DTLS answer: not a coaps:// port?".to_string(),
         ),
     ];
     for (url, outcome, hint) in cases {

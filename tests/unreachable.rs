@@ -110,8 +110,8 @@ fn c_api_names_the_unreachable_endpoint() {
         let run = common::run_with_timeout(Command::new(&exe).arg(&url), Duration::from_secs(60));
         assert!(run.success(), "{url}: {}", run.describe());
         let expected = format!(
-            "[err] iotx-coap: nothing answers at 127.0.0.1 port {port}: the network answers \
-             \"port unreachable\"; wrong host, port or scheme?"
+            "[err] iotx-coap: nothing answers at 127.0.0.1 port {port}: port unreachable \
+             (wrong host, port or scheme?)"
         );
         assert!(
             run.stdout.contains(&expected),
