@@ -148,7 +148,7 @@ while read -r id kind lang where; do
         run) run_sh "$id" "$where" ;;
         c-fragment)
             # The fragment links against the C library (no std), unoptimised.
-            cargo build -q -p iotx-coap --lib --no-default-features --features firmware,dtls --profile c-dev
+            cargo build -q -p iotx-coap --lib --no-default-features --features firmware,dtls,hints --profile c-dev
             c_fragment "$id" "$where"
             ;;
         cmake-project) cmake_project "$id" "$where" ;;

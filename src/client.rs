@@ -54,7 +54,9 @@ struct Inner<P: Platform, U> {
 }
 
 /// What the error lines say after "HOST port N": short, since every byte
-/// is flash on a device.
+/// is flash on a device. The guesses at a wrong scheme or port (all but
+/// REFUSED) come with feature `hints`: the Linux build has them, the
+/// firmware route leaves them out (~700 bytes of flash).
 const REFUSED: &str = ": port unreachable (wrong host, port or scheme?)";
 const NOT_PSK: &str = " sent no PSK parameters: a coap:// port?";
 const PSK_PORT: &str = " expects PSK: a coap-psk:// port?";
@@ -120,7 +122,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         wait_ms: u32,
     ) -> Result<Self, ConnectError> {
         let transport = platform.connect(&endpoint).inspect_err(|e| {
-            if *e == ConnectError::Handshake {
+            if cfg!(feature = "hints") && *e == ConnectError::Handshake {
                 log_at_endpoint(
                     &platform,
                     &endpoint,
@@ -373,7 +375,7 @@ impl<P: Platform, U: Send> Client<P, U> {
                         // A PSK endpoint refuses a plain auth (no seq): 4.00.
                         let refused_plain = code == CODE_BAD_REQUEST
                             && self.endpoint.security == crate::core::url::Security::Plain;
-                        if problem.is_some() || refused_plain {
+                        if cfg!(feature = "hints") && (problem.is_some() || refused_plain) {
                             self.log_auth_problem(problem);
                         } else {
                             self.log(

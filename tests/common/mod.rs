@@ -46,7 +46,7 @@ pub fn target_dir() -> PathBuf {
 }
 
 /// `target/c-dev/libiotx_coap.a`: the C library as CMake builds it (no
-/// std, features `firmware,dtls`), unoptimised.
+/// std, features `firmware,dtls,hints`), unoptimised.
 pub fn staticlib_path() -> PathBuf {
     target_dir().join("c-dev").join("libiotx_coap.a")
 }
@@ -86,7 +86,7 @@ pub fn build_lib_and_sim() {
             "iotx-coap",
             "--no-default-features",
             "--features",
-            "firmware,dtls",
+            "firmware,dtls,hints",
             "--profile",
             "c-dev",
         ])?;
