@@ -74,6 +74,8 @@ fn log_at_endpoint<P: Platform>(platform: &P, endpoint: &Endpoint, lead: &str, t
     }
 }
 
+const AUTH_FAILED: &str = "authentication failed: ";
+
 /// RFC 7252 4.00 Bad Request.
 const CODE_BAD_REQUEST: u8 = 0x80;
 
@@ -263,12 +265,7 @@ impl<P: Platform, U: Send> Client<P, U> {
             // PSK parameters in a plain answer, or a plain auth refused.
             _ => PSK_PORT,
         };
-        log_at_endpoint(
-            &self.platform,
-            &self.endpoint,
-            "authentication failed: ",
-            tail,
-        );
+        log_at_endpoint(&self.platform, &self.endpoint, AUTH_FAILED, tail);
     }
 
     fn run(&self, b: Batch<P, U>, on_event: &mut dyn FnMut(ClientEvent<U>)) {
@@ -381,7 +378,8 @@ impl<P: Platform, U: Send> Client<P, U> {
                             self.log(
                                 LogLevel::Error,
                                 &[
-                                    "authentication failed: the platform answered ",
+                                    AUTH_FAILED,
+                                    "the platform answered ",
                                     code_text(code, &mut buf),
                                 ],
                             );
@@ -389,11 +387,11 @@ impl<P: Platform, U: Send> Client<P, U> {
                     }
                     AuthError::Rejected(None) => self.log(
                         LogLevel::Error,
-                        &["authentication failed: no usable answer from the platform"],
+                        &[AUTH_FAILED, "no valid answer from the platform"],
                     ),
                     AuthError::Connect(_) => self.log(
                         LogLevel::Error,
-                        &["authentication failed: no session with the platform"],
+                        &[AUTH_FAILED, "no session with the platform"],
                     ),
                     // Named when the requests were given up (receive_failed).
                     AuthError::Unreachable => {}

@@ -222,7 +222,7 @@ unsafe fn new_context(
         return fail("stored identity is not UTF-8");
     };
     if pk.is_empty() || dn.is_empty() || secret.is_empty() {
-        return fail("product key, device name and device secret are required");
+        return fail("product key, device name and secret are required");
     }
     let endpoint = if cfg.p_url.is_null() {
         url::default_endpoint(&pk)
@@ -251,7 +251,7 @@ unsafe fn new_context(
         // Named, with the likely cause, by Client::connect.
         Err(crate::platform::ConnectError::Handshake) => return None,
         Err(crate::platform::ConnectError::Unsupported) => {
-            return fail("security mode not supported by this build")
+            return fail("scheme not supported by this build")
         }
         Err(crate::platform::ConnectError::Unreachable) => {
             return fail("cannot reach the endpoint host")
