@@ -23,6 +23,8 @@ const DEFAULT_WAIT_MS: u32 = 2000;
 /// Marks a live context, so a stale or foreign pointer is (usually) refused.
 const CONTEXT_MAGIC: u32 = 0x436f_4170; // "CoAp"
 const MESSAGE_MAGIC: u32 = 0x4d73_6752; // "MsgR"
+/// The device identity (given or stored) is not text.
+const NOT_UTF8: &str = "device identity is not UTF-8";
 /// Longest URL we scan for its NUL.
 const URL_MAX: usize = 512;
 
@@ -195,14 +197,10 @@ unsafe fn new_context(
         hal_log(LogLevel::Error, &["IOT_CoAP_Init: ", why]);
         None
     };
-    if p_config.is_null() {
-        return fail("NULL config");
-    }
-    // SAFETY: non-NULL, caller's promise.
-    let cfg = unsafe { &*p_config };
-    if cfg.p_devinfo.is_null() {
-        return fail("NULL p_devinfo");
-    }
+    // SAFETY: NULL or valid, the caller's promise.
+    let Some(cfg) = (unsafe { p_config.as_ref() }).filter(|c| !c.p_devinfo.is_null()) else {
+        return fail("NULL config or p_devinfo");
+    };
     // SAFETY: non-NULL, in the reader's layout per the contract.
     let dev = unsafe { read_devinfo(cfg.p_devinfo as *const c_void) };
     let (Some(pk), Some(dn), Some(id), Some(secret)) = (
@@ -211,7 +209,7 @@ unsafe fn new_context(
         dev.device_id,
         dev.device_secret,
     ) else {
-        return fail("device info is not UTF-8");
+        return fail(NOT_UTF8);
     };
     let stored = super::conninfo::settings();
     let (Some(pk), Some(dn), Some(secret)) = (
@@ -219,7 +217,7 @@ unsafe fn new_context(
         or_stored(dn, stored.device_name()),
         or_stored(secret, stored.device_secret()),
     ) else {
-        return fail("stored identity is not UTF-8");
+        return fail(NOT_UTF8);
     };
     if pk.is_empty() || dn.is_empty() || secret.is_empty() {
         return fail("product key, device name and secret are required");
@@ -228,12 +226,14 @@ unsafe fn new_context(
         url::default_endpoint(&pk)
     } else {
         // SAFETY: NUL-terminated per the contract; scan is bounded.
-        let Ok(raw) = (unsafe { c_str(cfg.p_url, URL_MAX) }) else {
-            return fail("URL too long");
-        };
+        let raw = unsafe { c_str(cfg.p_url, URL_MAX) }.unwrap_or(b"");
         match core::str::from_utf8(raw).ok().map(url::parse) {
             Some(Ok(e)) => e,
-            _ => return fail("bad URL (want coap://, coap-psk:// or coaps://host[:port])"),
+            _ => {
+                return fail(
+                    "bad or over-long URL (want coap://, coap-psk:// or coaps://host[:port])",
+                )
+            }
         }
     };
     let client_id = (!id.is_empty()).then_some(id);
