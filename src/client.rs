@@ -60,7 +60,8 @@ struct Inner<P: Platform, U> {
 const REFUSED: &str = ": port unreachable (wrong host, port or scheme?)";
 const NOT_PSK: &str = " sent no PSK parameters: a coap:// port?";
 const PSK_PORT: &str = " expects PSK: a coap-psk:// port?";
-const NO_DTLS_ANSWER: &str = " gave no DTLS answer: not a coaps:// port?";
+/// The HAL says only that the handshake failed: its own line says why.
+const NO_DTLS: &str = ": wrong CA, or not a coaps:// port?";
 
 /// One error line: `lead`, "HOST port N", `tail`.
 fn log_at_endpoint<P: Platform>(platform: &P, endpoint: &Endpoint, lead: &str, tail: &str) {
@@ -124,12 +125,13 @@ impl<P: Platform, U: Send> Client<P, U> {
         wait_ms: u32,
     ) -> Result<Self, ConnectError> {
         let transport = platform.connect(&endpoint).inspect_err(|e| {
-            if cfg!(feature = "hints") && *e == ConnectError::Handshake {
+            if *e == ConnectError::Handshake {
+                let hint = if cfg!(feature = "hints") { NO_DTLS } else { "" };
                 log_at_endpoint(
                     &platform,
                     &endpoint,
-                    "no DTLS session with ",
-                    NO_DTLS_ANSWER,
+                    "DTLS session could not be created with ",
+                    hint,
                 );
             }
         })?;

@@ -2,7 +2,7 @@
 //! that names the likely cause, through the C ABI against the emulator:
 //! `coap-psk://` to the plain listener (a 2.05 without PSK parameters),
 //! `coap://` to the PSK listener (which refuses an auth without `seq` with
-//! 4.00), `coaps://` to a plain listener (no DTLS answer). A plain session
+//! 4.00), `coaps://` to a plain listener (a failed handshake). A plain session
 //! answered 2.05 with PSK parameters is covered by the session's unit
 //! tests: the emulator never answers so.
 
@@ -56,7 +56,7 @@ fn wrong_scheme_for_the_port_says_so() {
         (
             format!("coaps://{plain}"),
             "init failed",
-            " gave no DTLS answer: not a coaps:// port?".to_string(),
+            ": wrong CA, or not a coaps:// port?".to_string(),
         ),
     ];
     for (url, outcome, hint) in cases {
