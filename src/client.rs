@@ -217,7 +217,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         {
             self.log(
                 LogLevel::Warning,
-                &["no answer over the secure session; starting a new one"],
+                &["secure session silent; starting a new one"],
             );
             inner.transport = None;
         }
@@ -296,10 +296,7 @@ impl<P: Platform, U: Send> Client<P, U> {
                 i.transport = None;
             }
         });
-        self.log(
-            LogLevel::Warning,
-            &["secure session closed; reconnecting on next use"],
-        );
+        self.log(LogLevel::Warning, &["secure session closed; reconnecting"]);
     }
 
     /// Queues an uplink and hands its datagram to the network.

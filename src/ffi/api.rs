@@ -229,11 +229,7 @@ unsafe fn new_context(
         let raw = unsafe { c_str(cfg.p_url, URL_MAX) }.unwrap_or(b"");
         match core::str::from_utf8(raw).ok().map(url::parse) {
             Some(Ok(e)) => e,
-            _ => {
-                return fail(
-                    "bad or over-long URL (want coap://, coap-psk:// or coaps://host[:port])",
-                )
-            }
+            _ => return fail("bad URL (want coap://, coap-psk:// or coaps://host[:port])"),
         }
     };
     let client_id = (!id.is_empty()).then_some(id);
@@ -330,7 +326,7 @@ fn dispatch(ctx: &Context, ev: ClientEvent<Pending>) {
             log(
                 ctx,
                 LogLevel::Warning,
-                &["message got no response; reporting SEND_FAILED"],
+                &["no response; reporting SEND_FAILED"],
             );
             notify(IOTX_COAP_EVENT_SEND_FAILED, user.user_data);
         }
@@ -342,11 +338,7 @@ fn dispatch(ctx: &Context, ev: ClientEvent<Pending>) {
             log(ctx, LogLevel::Info, &["re-authenticated"])
         }
         ClientEvent::ConnectFailed(_) => {
-            log(
-                ctx,
-                LogLevel::Warning,
-                &["could not re-create the session with the platform"],
-            );
+            log(ctx, LogLevel::Warning, &["could not re-create the session"]);
             notify(IOTX_COAP_EVENT_RECV_FAILED, core::ptr::null_mut());
         }
         ClientEvent::RecvFailed(_) => {
