@@ -178,7 +178,11 @@ fn unanswered_message_ends_in_send_failed() {
     let s = sim(SimConfig::default());
     let c = client(&s, Security::Plain, |cfg| cfg.ack_timeout_ms = 50);
     c.authenticate(&mut |_| {}).unwrap();
+    let addr = s.plain_addr();
     s.stop();
+    // A peer that stays silent: a closed port would answer "port
+    // unreachable", which ends the exchange early (tests/unreachable.rs).
+    let _silent = std::net::UdpSocket::bind(addr).expect("rebind the emulator's port");
     c.send(TOPIC, b"{}", FORMAT_JSON, true, 42)
         .map_err(|e| e.0)
         .unwrap();
