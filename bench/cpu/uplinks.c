@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iot_import.h"
-#include "iot_export.h"
+#include "../../tests/c/test_device.h"
 
 static int answered;
 
@@ -23,8 +22,6 @@ static void on_response(void *arg, void *msg)
 
 int main(int argc, char **argv)
 {
-    static iotx_deviceinfo_t dev;
-    iotx_coap_config_t cfg;
     iotx_message_t m;
     iotx_coap_context_t *ctx;
     unsigned char payload[64];
@@ -34,16 +31,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s URL N\n", argv[0]);
         return 2;
     }
-    strcpy(dev.product_key, "a1TestPK001");
-    strcpy(dev.device_name, "dev-001");
-    strcpy(dev.device_id, "a1TestPK001.dev-001");
-    strcpy(dev.device_secret, "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB");
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.p_url = argv[1];
-    cfg.wait_time_ms = 1000;
-    cfg.p_devinfo = (iotx_device_info_t *)&dev;
     IOT_SetLogLevel(IOT_LOG_WARNING);
-    ctx = IOT_CoAP_Init(&cfg);
+    ctx = test_device_init(argv[1], 1000, NULL);
     if (ctx == NULL || IOT_CoAP_DeviceNameAuth(ctx) != IOTX_SUCCESS) {
         fprintf(stderr, "init/auth failed\n");
         return 1;
