@@ -11,15 +11,6 @@
 
 static int answered;
 
-static void on_response(void *arg, void *msg)
-{
-    iotx_coap_resp_code_t code = 0;
-    (void)arg;
-    if (IOT_CoAP_GetMessageCode(msg, &code) == IOTX_SUCCESS && code == IOTX_COAP_RESP_CODE_CONTENT) {
-        answered++;
-    }
-}
-
 int main(int argc, char **argv)
 {
     iotx_message_t m;
@@ -37,13 +28,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "init/auth failed\n");
         return 1;
     }
-    memset(payload, 'x', sizeof(payload));
-    memset(&m, 0, sizeof(m));
-    m.p_payload = payload;
-    m.payload_len = sizeof(payload);
-    m.content_type = IOTX_CONTENT_TYPE_JSON;
-    m.msg_type = IOTX_MESSAGE_CON;
-    m.resp_callback = on_response;
+    test_uplink(&m, payload, sizeof(payload), &answered);
     for (i = 0; i < n; i++) {
         if (IOT_CoAP_SendMessage(ctx, "/topic/a1TestPK001/dev-001/update", &m) != IOTX_SUCCESS) {
             fprintf(stderr, "send %d failed\n", i);

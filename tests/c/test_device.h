@@ -26,4 +26,27 @@ static iotx_coap_context_t *test_device_init(char *url, int wait_time_ms, iotx_e
     return IOT_CoAP_Init(&cfg);
 }
 
+/* resp_callback of test_uplink: counts 2.05 answers in the int behind arg. */
+static inline void test_count_content(void *arg, void *msg)
+{
+    iotx_coap_resp_code_t code = IOTX_COAP_RESP_CODE_BAD_REQUEST;
+    if (IOT_CoAP_GetMessageCode(msg, &code) == IOTX_SUCCESS && code == IOTX_COAP_RESP_CODE_CONTENT) {
+        (*(int *)arg)++;
+    }
+}
+
+/* A CON JSON uplink of payload[0..len) ('x' bytes) whose 2.05 answers are
+ * counted in *answered. */
+static inline void test_uplink(iotx_message_t *m, unsigned char *payload, unsigned short len, int *answered)
+{
+    memset(payload, 'x', len);
+    memset(m, 0, sizeof(*m));
+    m->p_payload = payload;
+    m->payload_len = len;
+    m->content_type = IOTX_CONTENT_TYPE_JSON;
+    m->msg_type = IOTX_MESSAGE_CON;
+    m->resp_callback = test_count_content;
+    m->user_data = answered;
+}
+
 #endif
