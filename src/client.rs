@@ -77,9 +77,6 @@ fn log_at_endpoint<P: Platform>(platform: &P, endpoint: &Endpoint, lead: &str, t
 
 const AUTH_FAILED: &str = "authentication failed: ";
 
-/// RFC 7252 4.00 Bad Request.
-const CODE_BAD_REQUEST: u8 = 0x80;
-
 /// Receive errors in a row, with requests waiting, after which the
 /// endpoint counts as unreachable. Each datagram sent to a closed port
 /// earns one error, so this is the first retransmission (2-3 s).
@@ -260,12 +257,11 @@ impl<P: Platform, U: Send> Client<P, U> {
     }
 
     /// An auth answer that shows the URL names the wrong kind of endpoint.
-    fn log_auth_problem(&self, problem: Option<AuthProblem>) {
+    fn log_auth_problem(&self, problem: AuthProblem) {
         let tail = match problem {
-            Some(AuthProblem::NotPskEndpoint) => NOT_PSK,
-            Some(AuthProblem::TokenTooLong) => " sent a token too long for any uplink",
-            // PSK parameters in a plain answer, or a plain auth refused.
-            _ => PSK_PORT,
+            AuthProblem::NotPskEndpoint => NOT_PSK,
+            AuthProblem::PskEndpoint => PSK_PORT,
+            AuthProblem::TokenTooLong => " sent a token too long for any uplink",
         };
         log_at_endpoint(&self.platform, &self.endpoint, AUTH_FAILED, tail);
     }
@@ -367,21 +363,18 @@ impl<P: Platform, U: Send> Client<P, U> {
                 let mut buf = [0; 4];
                 match e {
                     AuthError::Rejected(Some(code)) => {
-                        let problem = self.with(|i| i.session.auth_problem());
-                        // A PSK endpoint refuses a plain auth (no seq): 4.00.
-                        let refused_plain = code == CODE_BAD_REQUEST
-                            && self.endpoint.security == crate::core::url::Security::Plain;
-                        if cfg!(feature = "hints") && (problem.is_some() || refused_plain) {
-                            self.log_auth_problem(problem);
-                        } else {
-                            self.log(
+                        match self.with(|i| i.session.auth_problem()) {
+                            Some(problem) if cfg!(feature = "hints") => {
+                                self.log_auth_problem(problem)
+                            }
+                            _ => self.log(
                                 LogLevel::Error,
                                 &[
                                     AUTH_FAILED,
                                     "the platform answered ",
                                     code_text(code, &mut buf),
                                 ],
-                            );
+                            ),
                         }
                     }
                     AuthError::Rejected(None) => self.log(

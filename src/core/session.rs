@@ -32,6 +32,8 @@ pub const MAX_PDU: usize = 1280;
 pub const URI_MAX_LEN: usize = 135;
 /// RFC 7252: 2.05 Content.
 pub const CODE_CONTENT: u8 = 0x45;
+/// RFC 7252: 4.00 Bad Request.
+pub const CODE_BAD_REQUEST: u8 = 0x80;
 /// RFC 7252: 4.01 Unauthorized.
 pub const CODE_UNAUTHORIZED: u8 = 0x81;
 /// Content-Format / Accept values.
@@ -148,12 +150,13 @@ pub enum Event<U> {
     SendFailed { user: U },
 }
 
-/// An auth answer that cannot be used although it is a 2.05.
+/// An auth answer that points at the wrong kind of endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthProblem {
     /// A PSK session got no `random`: the endpoint is not a PSK one.
     NotPskEndpoint,
-    /// A plain session got `random`/`seqOffset`: the endpoint is a PSK one.
+    /// A plain session got `random`/`seqOffset`, or a 4.00 (the refusal of
+    /// an auth without `seq`): the endpoint is a PSK one.
     PskEndpoint,
     /// The token would not fit an uplink ([`MAX_AUTH_TOKEN_LEN`]).
     TokenTooLong,
@@ -612,7 +615,13 @@ impl<U> Session<U> {
     fn auth_answered(&mut self, now: u64, code: u8, payload: &[u8]) {
         let resp = match sign::parse_auth_response(payload) {
             Some(r) if code == CODE_CONTENT => r,
-            _ => return self.auth_failed(now, Some(code)),
+            _ => {
+                // A PSK endpoint refuses an auth without `seq` with 4.00.
+                if code == CODE_BAD_REQUEST && self.cfg.security == Security::Plain {
+                    self.auth_problem = Some(AuthProblem::PskEndpoint);
+                }
+                return self.auth_failed(now, Some(code));
+            }
         };
         if resp.token.len() > MAX_AUTH_TOKEN_LEN {
             self.auth_problem = Some(AuthProblem::TokenTooLong);
