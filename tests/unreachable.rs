@@ -12,6 +12,7 @@ mod common;
 
 use std::net::UdpSocket;
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::TempDir;
@@ -19,6 +20,14 @@ use iotx_coap::client::{AuthError, Client, ClientEvent};
 use iotx_coap::core::session::Config;
 use iotx_coap::core::url::{self, Security};
 use iotx_coap::platform::std_udp::StdPlatform;
+
+/// The tests here run one at a time: a port one of them just released must
+/// not be handed to another's silent socket while it counts as closed.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A loopback port with nothing bound to it (bound once, then released).
 fn closed_port() -> u16 {
@@ -37,6 +46,7 @@ fn client(url: &str, sec: Security, tweak: impl FnOnce(&mut Config)) -> Client<S
 
 #[test]
 fn closed_port_fails_the_auth_fast_with_one_recv_failed() {
+    let _one_at_a_time = serial();
     for (scheme, sec) in [("coap", Security::Plain), ("coap-psk", Security::Psk)] {
         let c = client(
             &format!("{scheme}://127.0.0.1:{}", closed_port()),
@@ -60,6 +70,7 @@ fn closed_port_fails_the_auth_fast_with_one_recv_failed() {
 
 #[test]
 fn silent_network_keeps_the_retransmission_schedule() {
+    let _one_at_a_time = serial();
     // Bound, never answering: no refusal ever comes back.
     let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port();
@@ -99,6 +110,7 @@ fn silent_network_keeps_the_retransmission_schedule() {
 /// line names the host and port, `event_handle` sees RECV_FAILED once.
 #[test]
 fn c_api_names_the_unreachable_endpoint() {
+    let _one_at_a_time = serial();
     common::build_lib_and_sim();
     let dir = TempDir::new("unreachable");
     let exe = dir.join("unreachable");
