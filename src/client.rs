@@ -10,6 +10,7 @@
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::{Cell, UnsafeCell};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::core::session::{code_text, AuthProblem, Config, Event, SendError, Session, MAX_PDU};
 use crate::core::url::Endpoint;
@@ -51,6 +52,29 @@ struct Inner<P: Platform, U> {
     refusals: u8,
     /// The last requests were given up that way (for the auth's message).
     unreachable: bool,
+    /// RECV_FAILED was reported for the current outage (cleared by the
+    /// next datagram that comes in): one report per outage, not per turn.
+    outage_reported: bool,
+    /// A thread is creating a new transport (outside the lock).
+    connecting: bool,
+    /// New transports that failed in a row, and when the next may be
+    /// tried (exponential backoff with jitter).
+    connect_failures: u32,
+    connect_at: u64,
+}
+
+/// Backoff between failed attempts at a new transport: the first retry
+/// after 1 s, doubling up to 60 s, each drawn from the upper half of its
+/// step so that a fleet that lost its server does not come back in step.
+const RECONNECT_FIRST_MS: u32 = 1000;
+const RECONNECT_MAX_MS: u32 = 60_000;
+
+/// The wait before the next attempt after `failures` (>= 1) in a row.
+fn reconnect_delay(failures: u32, random: u32) -> u64 {
+    let step = RECONNECT_FIRST_MS
+        .checked_shl(failures.saturating_sub(1).min(16))
+        .map_or(RECONNECT_MAX_MS, |d| d.min(RECONNECT_MAX_MS));
+    u64::from(step / 2 + random % (step / 2 + 1))
 }
 
 /// What the error lines say after "HOST port N": short, since every byte
@@ -82,12 +106,29 @@ const AUTH_FAILED: &str = "authentication failed: ";
 /// earns one error, so this is the first retransmission (2-3 s).
 const REFUSALS_UNREACHABLE: u8 = 2;
 
+/// Which counter a dropped datagram went to.
+fn drop_reason(before: &crate::core::Stats, after: &crate::core::Stats) -> &'static str {
+    if after.rx_truncated != before.rx_truncated {
+        "truncated"
+    } else if after.rx_malformed != before.rx_malformed {
+        "malformed"
+    } else if after.rx_duplicates != before.rx_duplicates {
+        "duplicate"
+    } else if after.rx_decrypt_failed != before.rx_decrypt_failed {
+        "undecryptable"
+    } else {
+        "unmatched"
+    }
+}
+
 pub struct Client<P: Platform, U> {
     platform: P,
     endpoint: Endpoint,
     wait_ms: u32,
     lock: P::Lock,
     inner: UnsafeCell<Inner<P, U>>,
+    /// Set by [`Client::close`]: a turn in progress stops reading.
+    closing: AtomicBool,
 }
 
 // SAFETY: `inner` is only reached through `with`, under `lock`; U crosses
@@ -144,7 +185,12 @@ impl<P: Platform, U: Send> Client<P, U> {
                 progress: (0, 0),
                 refusals: 0,
                 unreachable: false,
+                outage_reported: false,
+                connecting: false,
+                connect_failures: 0,
+                connect_at: 0,
             }),
+            closing: AtomicBool::new(false),
             platform,
         })
     }
@@ -178,8 +224,8 @@ impl<P: Platform, U: Send> Client<P, U> {
         }
     }
 
-    /// Takes everything the session wants done, reconnecting a dead
-    /// transport first.
+    /// Takes everything the session wants done, with the transport to do
+    /// it on.
     fn drain(&self, inner: &mut Inner<P, U>) -> Batch<P, U> {
         Batch {
             transmit: inner.session.take_transmit(),
@@ -189,17 +235,49 @@ impl<P: Platform, U: Send> Client<P, U> {
         }
     }
 
-    fn ensure_transport(&self, inner: &mut Inner<P, U>) -> Result<(), ConnectError> {
-        if inner.transport.is_none() {
-            let t = self.platform.connect(&self.endpoint)?;
-            self.log(LogLevel::Info, &["new session with the platform"]);
-            inner.transport = Some(Arc::new(t));
-            let now = self.platform.now_ms();
-            inner.session.retransmit_now(now);
-            let st = inner.session.stats();
-            inner.progress = (st.retransmissions, st.rx_datagrams);
+    /// Under the lock: whether this thread should create a new transport
+    /// now (none is live, no other thread is at it, and the backoff has
+    /// passed unless `now_or_never`). The caller then calls
+    /// [`Client::reconnect`], without the lock.
+    fn claim_connect(&self, i: &mut Inner<P, U>, now: u64, now_or_never: bool) -> bool {
+        if i.transport.is_some() || i.connecting || (!now_or_never && now < i.connect_at) {
+            return false;
         }
-        Ok(())
+        i.connecting = true;
+        true
+    }
+
+    /// Creates a new transport with no lock held (a DTLS handshake may
+    /// take seconds; senders must not wait for it) and installs it, or
+    /// schedules the next attempt. `Err(true)` when the failure is the
+    /// first of an outage (to be reported).
+    fn reconnect(&self) -> Result<(), (ConnectError, bool)> {
+        let result = self.platform.connect(&self.endpoint);
+        let now = self.platform.now_ms();
+        let random = self.platform.random_u32();
+        let result = self.with(|i| {
+            i.connecting = false;
+            match result {
+                Ok(t) => {
+                    i.transport = Some(Arc::new(t));
+                    i.connect_failures = 0;
+                    i.session.retransmit_now(now);
+                    let st = i.session.stats();
+                    i.progress = (st.retransmissions, st.rx_datagrams);
+                    Ok(())
+                }
+                Err(e) => {
+                    i.connect_failures = i.connect_failures.saturating_add(1);
+                    i.connect_at = now + reconnect_delay(i.connect_failures, random);
+                    Err((e, !core::mem::replace(&mut i.outage_reported, true)))
+                }
+            }
+        });
+        match result {
+            Ok(()) => self.log(LogLevel::Info, &["new session with the platform"]),
+            Err(_) => self.log(LogLevel::Warning, &["could not re-create the session"]),
+        }
+        result
     }
 
     /// DTLS only: a server that lost our session (restart) silently drops
@@ -229,7 +307,9 @@ impl<P: Platform, U: Send> Client<P, U> {
         if self.endpoint.security == crate::core::url::Security::Dtls {
             // A failed secure session is re-created and its requests sent
             // again (check_liveness); refusals say nothing there.
-            on_event(ClientEvent::RecvFailed(e));
+            if !self.with(|i| core::mem::replace(&mut i.outage_reported, true)) {
+                on_event(ClientEvent::RecvFailed(e));
+            }
             return;
         }
         let now = self.platform.now_ms();
@@ -240,7 +320,8 @@ impl<P: Platform, U: Send> Client<P, U> {
                 i.unreachable = true;
                 i.session.abort_all(now);
             }
-            (i.refusals == 1, give_up.then(|| self.drain(i)))
+            let first = !core::mem::replace(&mut i.outage_reported, true);
+            (first, give_up.then(|| self.drain(i)))
         });
         if first {
             on_event(ClientEvent::RecvFailed(e));
@@ -305,11 +386,10 @@ impl<P: Platform, U: Send> Client<P, U> {
         user: U,
     ) -> Result<(), (SendError, U)> {
         let now = self.platform.now_ms();
+        // Never connects: a sender does not wait for a handshake. Without a
+        // transport the message waits for the next one (Client::poll
+        // creates it and sends what waits).
         let batch = self.with(|i| {
-            if i.session.is_authed() {
-                // A failed reconnect leaves the message to retransmission.
-                let _ = self.ensure_transport(i);
-            }
             i.session
                 .send(now, path, payload, format, confirmable, user)?;
             Ok(self.drain(i))
@@ -323,12 +403,13 @@ impl<P: Platform, U: Send> Client<P, U> {
     /// meanwhile go to `on_event`.
     pub fn authenticate(&self, on_event: &mut dyn FnMut(ClientEvent<U>)) -> Result<(), AuthError> {
         let now = self.platform.now_ms();
+        if self.with(|i| self.claim_connect(i, now, true)) {
+            self.reconnect().map_err(|(e, _)| AuthError::Connect(e))?;
+        }
         let batch = self.with(|i| {
-            self.ensure_transport(i)?;
             i.session.start_auth(now);
-            Ok(self.drain(i))
+            self.drain(i)
         });
-        let batch = batch.map_err(AuthError::Connect)?;
         let result = Cell::new(None);
         let mut handler = |e: ClientEvent<U>| match e {
             ClientEvent::Session(Event::Authenticated) if result.get().is_none() => {
@@ -341,6 +422,11 @@ impl<P: Platform, U: Send> Client<P, U> {
         };
         self.run(batch, &mut handler);
         while result.get().is_none() {
+            if self.is_closing() {
+                // Torn down from a callback: the teardown reports the auth.
+                result.set(Some(Err(AuthError::Rejected(None))));
+                break;
+            }
             self.poll(&mut handler);
             if result.get().is_none() && !self.with(|i| i.session.auth_in_progress()) {
                 // Another thread's poll consumed the answer.
@@ -394,24 +480,83 @@ impl<P: Platform, U: Send> Client<P, U> {
         }
     }
 
+    /// One datagram from the transport: judged and dropped (counted, and
+    /// named in a debug line) or processed. `truncated`: it filled the
+    /// whole buffer, so it was (or may have been) cut short.
+    fn receive(&self, data: &[u8], truncated: bool, on_event: &mut dyn FnMut(ClientEvent<U>)) {
+        let now = self.platform.now_ms();
+        let (batch, before, after) = self.with(|i| {
+            i.refusals = 0;
+            i.unreachable = false;
+            i.outage_reported = false;
+            let before = i.session.stats();
+            if truncated {
+                i.session.handle_truncated();
+            } else {
+                i.session.handle_datagram(now, data);
+            }
+            (self.drain(i), before, i.session.stats())
+        });
+        if after.rx_dropped() != before.rx_dropped() {
+            self.log(
+                LogLevel::Debug,
+                &["datagram dropped: ", drop_reason(&before, &after)],
+            );
+        }
+        self.run(batch, on_event);
+    }
+
+    /// Stops a turn in progress from reading more datagrams (the C API's
+    /// `IOT_CoAP_Deinit` called from a callback). Events already taken
+    /// from the session are still delivered.
+    pub fn close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+    }
+
+    fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
+
+    /// Gives up every request still waiting, each reported once through
+    /// `on_event` (uplinks as `SendFailed`, an auth as `AuthFailed`), for
+    /// a teardown: the "every request gets one outcome" contract covers
+    /// it too.
+    pub fn abort_all(&self, on_event: &mut dyn FnMut(ClientEvent<U>)) {
+        let now = self.platform.now_ms();
+        let events = self.with(|i| {
+            i.session.abort_all(now);
+            i.session.take_events()
+        });
+        for e in events {
+            on_event(ClientEvent::Session(e));
+        }
+    }
+
     /// One turn of the loop (`IOT_CoAP_Yield`): retransmit what is due,
     /// wait up to `wait_ms` (less if a retransmission falls due) for
     /// traffic, process it, deliver events. Returns early once a burst of
     /// datagrams has been handled; never spins when idle.
     pub fn poll(&self, on_event: &mut dyn FnMut(ClientEvent<U>)) {
         let start = self.platform.now_ms();
-        let (mut batch, deadline, connect) = self.with(|i| {
+        let connect = self.with(|i| {
             i.session.handle_timeout(start);
             self.check_liveness(i);
-            let connect = self.ensure_transport(i);
-            (self.drain(i), i.session.poll_timeout(), connect)
+            self.claim_connect(i, start, false)
         });
-        batch.connect_failed = connect.err();
+        let connect_failed = match connect.then(|| self.reconnect()) {
+            Some(Err((e, true))) => Some(e),
+            _ => None,
+        };
+        let (mut batch, deadline) = self.with(|i| (self.drain(i), i.session.poll_timeout()));
+        batch.connect_failed = connect_failed;
         let transport = batch.transport.clone();
         self.run(batch, on_event);
-        let Some(t) = transport else {
+        let Some(t) = transport.filter(|_| !self.is_closing()) else {
             // No transport and none to be had: don't spin.
-            self.platform.sleep_ms(self.wait_ms);
+            let spent = self.platform.now_ms().saturating_sub(start);
+            if spent < u64::from(self.wait_ms) && !self.is_closing() {
+                self.platform.sleep_ms(self.wait_ms - spent as u32);
+            }
             return;
         };
         let mut wait = u64::from(self.wait_ms);
@@ -424,14 +569,10 @@ impl<P: Platform, U: Send> Client<P, U> {
         for _ in 0..32 {
             match t.recv(&mut buf, timeout) {
                 Ok(Some(n)) => {
-                    let now = self.platform.now_ms();
-                    let batch = self.with(|i| {
-                        i.refusals = 0;
-                        i.unreachable = false;
-                        i.session.handle_datagram(now, &buf[..n]);
-                        self.drain(i)
-                    });
-                    self.run(batch, on_event);
+                    self.receive(&buf[..n.min(buf.len())], n >= buf.len(), on_event);
+                    if self.is_closing() {
+                        break;
+                    }
                     timeout = 0;
                 }
                 Ok(None) => {

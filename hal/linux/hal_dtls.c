@@ -24,8 +24,12 @@
  * Return codes
  *   create: NULL on any failure.
  *   write:  DTLS_SUCCESS, *p_datalen = bytes sent (one record, one datagram).
- *   read:   DTLS_SUCCESS, *p_datalen = n > 0   data (at most the *p_datalen
- *                                              passed in, never more);
+ *   read:   DTLS_SUCCESS, *p_datalen = n > 0   data; when the record did
+ *                                              not fit, the buffer is full
+ *                                              and n is the record's real
+ *                                              length (more than passed
+ *                                              in: the caller drops it as
+ *                                              truncated);
  *           DTLS_SUCCESS, *p_datalen = 0       timeout_ms passed, no data.
  *   Session is dead (the library reconnects):
  *           DTLS_PEER_CLOSE_NOTIFY     the server sent close_notify;
@@ -515,6 +519,26 @@ unsigned int HAL_DTLSSession_write(DTLSContext *context, const unsigned char *p_
     }
 }
 
+/* A record larger than the caller's buffer: what did not fit is read and
+ * thrown away (it must not pass for a datagram of its own), and its length
+ * is added to the one reported, so the caller sees more than its buffer
+ * holds and knows the datagram was cut short. */
+static unsigned int discard_rest_of_record(SSL *ssl)
+{
+    unsigned char scrap[256];
+    unsigned int discarded = 0;
+
+    while (SSL_pending(ssl) > 0) {
+        int n = SSL_read(ssl, scrap, (int)sizeof(scrap));
+
+        if (n <= 0) {
+            break;
+        }
+        discarded += (unsigned int)n;
+    }
+    return discarded;
+}
+
 unsigned int HAL_DTLSSession_read(DTLSContext *context, unsigned char *p_data,
                                   unsigned int *p_datalen, unsigned int timeout_ms)
 {
@@ -581,7 +605,7 @@ unsigned int HAL_DTLSSession_read(DTLSContext *context, unsigned char *p_data,
         errno = 0;
         n = SSL_read(c->ssl, p_data, (int)cap);
         if (n > 0) {
-            *p_datalen = (unsigned int)n;
+            *p_datalen = (unsigned int)n + discard_rest_of_record(c->ssl);
             return DTLS_SUCCESS;
         }
         err = SSL_get_error(c->ssl, n);

@@ -18,6 +18,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(MSG_TRUNC) && defined(MSG_DONTWAIT)
+#define HAL_UDP_RECV_FLAGS (MSG_TRUNC | MSG_DONTWAIT)
+#elif defined(MSG_DONTWAIT)
+#define HAL_UDP_RECV_FLAGS MSG_DONTWAIT
+#else
+#define HAL_UDP_RECV_FLAGS 0
+#endif
+
 intptr_t HAL_UDP_create(char *host, unsigned short port)
 {
     struct addrinfo hints;
@@ -127,13 +135,11 @@ int HAL_UDP_readTimeout(intptr_t p_socket, unsigned char *p_data, unsigned int d
         }
         /* POLLERR carries a pending ICMP error (port unreachable -> ECONNREFUSED);
          * recv() reports it below. */
-#if defined(MSG_DONTWAIT)
-        n = recv(pfd.fd, p_data, datalen, MSG_DONTWAIT);
-#else
-        n = recv(pfd.fd, p_data, datalen, 0);
-#endif
+        /* MSG_TRUNC: a datagram larger than the buffer returns its real
+         * length, so the caller can tell it was cut short. */
+        n = recv(pfd.fd, p_data, datalen, HAL_UDP_RECV_FLAGS);
         if (n >= 0) {
-            return (int)n;
+            return n > INT_MAX ? INT_MAX : (int)n;
         }
         if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
             /* Readiness can be spurious (e.g. a datagram dropped for a bad

@@ -16,7 +16,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use coap_lite::{MessageClass, MessageType, Packet};
+use coap_lite::{MessageType, Packet};
 
 use super::message::{self, Type};
 
@@ -45,6 +45,8 @@ pub struct Counters {
     pub rx_unmatched: u32,
     /// Repeated CON/NON responses (same message id) processed once.
     pub rx_duplicates: u32,
+    /// Larger than the receive buffer: cut short, dropped.
+    pub rx_truncated: u32,
 }
 
 /// Why an exchange ended without a response.
@@ -350,24 +352,53 @@ impl<T> Exchanges<T> {
     pub fn receive(&mut self, now: u64, data: &[u8]) -> Option<Incoming> {
         self.counters.rx_datagrams = self.counters.rx_datagrams.wrapping_add(1);
         let packet = match Packet::from_bytes(data) {
-            Ok(p) if p.header.get_version() == 1 => p,
+            Ok(p)
+                if p.header.get_version() == 1
+                    && !message::format_error(data, p.header.code.into(), p.payload.is_empty()) =>
+            {
+                p
+            }
             _ => {
-                self.counters.rx_malformed = self.counters.rx_malformed.wrapping_add(1);
+                self.malformed(data);
                 return None;
             }
         };
         let code: u8 = packet.header.code.into();
         let mid = packet.header.message_id;
         match packet.header.get_type() {
-            MessageType::Reset => {
-                match self.find_by_mid(mid) {
-                    Some(i) => self.end(i, EndReason::Reset),
-                    None => self.unmatched(),
-                }
-                None
+            // RFC 7252 §4.2: a Reset is an Empty message.
+            MessageType::Reset if code != 0 => self.malformed(data),
+            MessageType::Reset => match self.find_by_mid(mid) {
+                Some(i) => self.end(i, EndReason::Reset),
+                None => self.unmatched(),
+            },
+            // An ACK is Empty or carries a response, never a request.
+            MessageType::Acknowledgement if code != 0 && !is_response(code) => self.malformed(data),
+            MessageType::Acknowledgement => return self.receive_ack(now, code, mid, packet),
+            ty => return self.receive_separate(code, mid, ty == MessageType::Confirmable, packet),
+        }
+        None
+    }
+
+    /// A datagram that did not arrive whole (the receive buffer was too
+    /// small): dropped and counted. Unanswered, a CON response is sent
+    /// again by the server and fails the same way, and its exchange ends
+    /// as timed out: the one truthful outcome.
+    pub fn truncated(&mut self) {
+        self.counters.rx_datagrams = self.counters.rx_datagrams.wrapping_add(1);
+        self.counters.rx_truncated = self.counters.rx_truncated.wrapping_add(1);
+    }
+
+    /// A message format error (RFC 7252 §4.2, §4.3): a CON whose header is
+    /// readable is rejected with RST; anything else is silently dropped.
+    /// Counted either way.
+    fn malformed(&mut self, data: &[u8]) {
+        self.counters.rx_malformed = self.counters.rx_malformed.wrapping_add(1);
+        if let [first, _, hi, lo, ..] = *data {
+            // Version 1, type CON (RFC 7252 §3: other versions are ignored).
+            if first >> 4 == 0x4 {
+                self.queue(message::empty(Type::Reset, u16::from_be_bytes([hi, lo])));
             }
-            MessageType::Acknowledgement => self.receive_ack(now, code, mid, packet),
-            ty => self.receive_separate(code, mid, ty == MessageType::Confirmable, packet),
         }
     }
 
@@ -402,7 +433,7 @@ impl<T> Exchanges<T> {
         con: bool,
         packet: Packet,
     ) -> Option<Incoming> {
-        if !matches!(MessageClass::from(code), MessageClass::Response(_)) || code >> 5 < 2 {
+        if !is_response(code) {
             // This client serves no requests: refuse with RST.
             self.refuse(con, mid);
             return None;
@@ -479,6 +510,12 @@ impl<T> Exchanges<T> {
             }
         }
     }
+}
+
+/// A response code: class 2 to 5 (RFC 7252 §12.1.2; 1, 6 and 7 are
+/// reserved).
+fn is_response(code: u8) -> bool {
+    (2..=5).contains(&(code >> 5))
 }
 
 /// A number in `0..n` (`n` > 0). 32-bit arithmetic: a 64-bit division is
@@ -700,6 +737,59 @@ mod tests {
                 reason: EndReason::Expired
             })
         );
+    }
+
+    /// RFC 7252 §3, §4.1, §4.2: what coap-lite decodes but the RFC calls a
+    /// message format error (or not a response) never reaches the layer
+    /// above; a CON among them is rejected with RST.
+    #[test]
+    fn format_errors_and_requests_in_acks_are_dropped() {
+        let mut ex = Exchanges::new(TIMING, 29);
+        let req = start(&mut ex, 0, 8, true);
+        let mid = req.header.message_id;
+        let ack = answer(&req, MessageType::Acknowledgement, mid, content());
+        // A request code (0.01 GET) in an ACK.
+        let mut get_in_ack = ack.clone();
+        get_in_ack[1] = 0x01;
+        // A payload marker with nothing after it.
+        let mut marker_only = ack.clone();
+        marker_only.truncate(ack.len() - 2); // "ok" gone, the marker stays
+                                             // An Empty ACK with a token, and an RST with a code.
+        let empty_with_token = {
+            let mut d = answer(&req, MessageType::Acknowledgement, mid, MessageClass::Empty);
+            d[0] = 0x60 | 8;
+            d.extend_from_slice(req.get_token());
+            d
+        };
+        let mut coded_reset = answer(&req, MessageType::Reset, mid, content());
+        coded_reset.truncate(4);
+        for (i, bad) in [&get_in_ack, &marker_only, &empty_with_token, &coded_reset]
+            .into_iter()
+            .enumerate()
+        {
+            assert!(ex.receive(1, bad).is_none(), "case {i}");
+            assert_eq!(ex.counters().rx_malformed, i as u32 + 1, "case {i}");
+            assert_eq!(
+                ex.poll_transmit(),
+                None,
+                "an ACK or RST is dropped silently"
+            );
+        }
+        assert_eq!(ex.len(), 1, "the exchange still waits for its answer");
+        // A separate CON response with an empty payload marker: RST.
+        let mut con = answer(&req, MessageType::Confirmable, 0x0d0d, content());
+        con.truncate(con.len() - 2);
+        assert!(ex.receive(2, &con).is_none());
+        let rst = Packet::from_bytes(&ex.poll_transmit().unwrap()).unwrap();
+        assert_eq!(
+            (rst.header.get_type(), rst.header.message_id),
+            (MessageType::Reset, 0x0d0d)
+        );
+        ex.truncated();
+        assert_eq!(ex.counters().rx_truncated, 1);
+        // The well-formed answer still matches.
+        let incoming = ex.receive(3, &ack).expect("matched");
+        assert_eq!(ex.accept(&incoming), 8);
     }
 
     #[test]

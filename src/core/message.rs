@@ -180,6 +180,48 @@ fn nibble(v: u16) -> (u8, Ext) {
     }
 }
 
+/// RFC 7252 rules that coap-lite's decoder lets through, checked on a
+/// datagram it has decoded (`code` and `payload_empty` from that packet):
+/// an Empty message (code 0.00) carries nothing after its message id
+/// (§4.1), and a payload marker is followed by a payload (§3). Either is a
+/// message format error.
+pub fn format_error(data: &[u8], code: u8, payload_empty: bool) -> bool {
+    if code == 0 {
+        return data.len() != 4;
+    }
+    payload_empty && options_end(data) < data.len()
+}
+
+/// Where the options of a decodable datagram end: at its payload marker,
+/// or at its end.
+fn options_end(data: &[u8]) -> usize {
+    let mut i = 4 + usize::from(data.first().map_or(0, |b| b & 0x0f));
+    while let Some(&b) = data.get(i) {
+        if b == PAYLOAD_MARKER {
+            break;
+        }
+        i += 1 + ext_len(b >> 4);
+        let byte = |k: usize| usize::from(data.get(k).copied().unwrap_or(0));
+        let len = match b & 0x0f {
+            13 => 13 + byte(i),
+            14 => 269 + (byte(i) << 8 | byte(i + 1)),
+            n => usize::from(n),
+        };
+        i += ext_len(b & 0x0f) + len;
+    }
+    i
+}
+
+/// Bytes of extended delta or length that follow an option's first byte
+/// for this nibble (RFC 7252 §3.1), the delta's before the length's.
+fn ext_len(nibble: u8) -> usize {
+    match nibble {
+        13 => 1,
+        14 => 2,
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,6 +314,33 @@ mod tests {
             // And coap-lite's own encoding of what it decoded is ours.
             assert_eq!(p.to_bytes_with_limit(usize::MAX).unwrap(), bytes);
         }
+    }
+
+    /// `format_error` finds a payload marker with nothing after it behind
+    /// any options this encoder writes (long ones included), and only then.
+    #[test]
+    fn empty_payload_marker_is_a_format_error_behind_any_options() {
+        let mut g = Gen(0x5eed);
+        for _ in 0..500 {
+            let mut w = RequestWriter::new(64, Type::Acknowledgement, 0x45, 7, &[1; 8]);
+            let mut number = 0;
+            for _ in 0..g.below(4) {
+                number += g.below(300) as u16;
+                w.option(number, &g.bytes(600));
+            }
+            let payload = g.bytes(3);
+            w.payload(&payload);
+            let mut d = w.finish(4096).unwrap();
+            let p = Packet::from_bytes(&d).unwrap();
+            assert!(!format_error(&d, 0x45, p.payload.is_empty()), "{d:?}");
+            if payload.is_empty() {
+                d.push(PAYLOAD_MARKER);
+                let p = Packet::from_bytes(&d).unwrap();
+                assert!(format_error(&d, 0x45, p.payload.is_empty()), "{d:?}");
+            }
+        }
+        assert!(!format_error(&empty(Type::Reset, 9), 0, true));
+        assert!(format_error(&[0x70, 0, 0, 9, 0xff], 0, true));
     }
 
     #[test]

@@ -197,7 +197,20 @@ pub struct Stats {
     pub rx_duplicates: u32,
     /// PSK payloads that failed decryption or padding checks.
     pub rx_decrypt_failed: u32,
+    /// Larger than the receive buffer: cut short, dropped.
+    pub rx_truncated: u32,
     pub reauths: u32,
+}
+
+impl Stats {
+    /// Datagrams received and dropped, for whatever reason.
+    pub fn rx_dropped(&self) -> u32 {
+        self.rx_malformed
+            .wrapping_add(self.rx_unmatched)
+            .wrapping_add(self.rx_duplicates)
+            .wrapping_add(self.rx_decrypt_failed)
+            .wrapping_add(self.rx_truncated)
+    }
 }
 
 enum Kind<U> {
@@ -279,6 +292,7 @@ impl<U> Session<U> {
             rx_unmatched: c.rx_unmatched,
             rx_duplicates: c.rx_duplicates,
             rx_decrypt_failed: self.rx_decrypt_failed,
+            rx_truncated: c.rx_truncated,
             reauths: self.reauths,
         }
     }
@@ -541,6 +555,11 @@ impl<U> Session<U> {
             self.respond(now, incoming);
         }
         self.report_ended(now);
+    }
+
+    /// A datagram the transport could not receive whole: dropped, counted.
+    pub fn handle_truncated(&mut self) {
+        self.exchanges.truncated();
     }
 
     /// A response to one of our exchanges: the auth's, or an uplink's.

@@ -23,6 +23,8 @@ const DEFAULT_WAIT_MS: u32 = 2000;
 /// Marks a live context, so a stale or foreign pointer is (usually) refused.
 const CONTEXT_MAGIC: u32 = 0x436f_4170; // "CoAp"
 const MESSAGE_MAGIC: u32 = 0x4d73_6752; // "MsgR"
+/// [`Context::users`]' flag for "Deinit was called".
+const CLOSING: u32 = 1 << 31;
 /// The device identity (given or stored) is not text.
 const NOT_UTF8: &str = "device identity is not UTF-8";
 /// Longest URL we scan for its NUL.
@@ -40,7 +42,12 @@ struct Pending {
 unsafe impl Send for Pending {}
 
 pub(super) struct Context {
-    magic: u32,
+    /// [`CONTEXT_MAGIC`] while the context takes calls; 0 from Deinit on.
+    magic: AtomicU32,
+    /// Entry points running on this context (a callback runs inside one
+    /// and may call Deinit), plus [`CLOSING`] once Deinit was called: the
+    /// context is freed by whoever brings this to exactly `CLOSING`.
+    users: AtomicU32,
     client: Client<HalPlatform, Pending>,
     event_handle: iotx_event_handle_t,
     /// Tokens handed out so far.
@@ -119,7 +126,47 @@ pub(super) unsafe fn context<'a>(p: *mut iotx_coap_context_t) -> Option<&'a Cont
     }
     // SAFETY: per the contract; the magic catches most stale pointers.
     let c = unsafe { &*(p as *const Context) };
-    (c.magic == CONTEXT_MAGIC).then_some(c)
+    (c.magic.load(Ordering::Acquire) == CONTEXT_MAGIC).then_some(c)
+}
+
+/// A running entry point's claim on its context: the context outlives it,
+/// even if a callback calls `IOT_CoAP_Deinit` meanwhile.
+struct Entered<'a>(&'a Context);
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        if self.0.users.fetch_sub(1, Ordering::AcqRel) == CLOSING | 1 {
+            // SAFETY: Deinit was called and this was the last entry point
+            // running: nothing else refers to the context any more.
+            unsafe { teardown(self.0 as *const Context as *mut Context) }
+        }
+    }
+}
+
+/// `context` for an entry point that may run callbacks.
+///
+/// # Safety
+/// As [`context`].
+unsafe fn enter<'a>(p: *mut iotx_coap_context_t) -> Option<Entered<'a>> {
+    // SAFETY: forwarded contract.
+    let ctx = unsafe { context(p) }?;
+    let entered = Entered(ctx);
+    if ctx.users.fetch_add(1, Ordering::AcqRel) & CLOSING != 0 {
+        return None; // dropping `entered` may finish a pending teardown
+    }
+    Some(entered)
+}
+
+/// Ends a context: every request still waiting is reported once (its
+/// `SEND_FAILED` event, or `AUTH_FAILED` for an auth), then it is freed.
+///
+/// # Safety
+/// `p` came from `IOT_CoAP_Init`, Deinit was called on it, and no entry
+/// point is running on it any more.
+unsafe fn teardown(p: *mut Context) {
+    // SAFETY: per the contract, this is the last reference.
+    let ctx = unsafe { Box::from_raw(p) };
+    ctx.client.abort_all(&mut |e| dispatch(&ctx, e));
 }
 
 /// Creates a client and opens its transport (for `coaps://`, the DTLS
@@ -254,7 +301,8 @@ unsafe fn new_context(
         }
     };
     Some(Box::new(Context {
-        magic: CONTEXT_MAGIC,
+        magic: AtomicU32::new(CONTEXT_MAGIC),
+        users: AtomicU32::new(0),
         client,
         event_handle: cfg.event_handle,
         tokens: AtomicU32::new(0),
@@ -262,12 +310,21 @@ unsafe fn new_context(
     }))
 }
 
-/// Frees the context and sets `*p_context` to NULL. NULL-safe; a second
-/// call through the same `**` is a no-op.
+/// Ends the context and sets `*p_context` to NULL. NULL-safe; a second
+/// call through the same `**` is a no-op. Requests still waiting get their
+/// one outcome first: `SEND_FAILED` (with their `user_data`) through the
+/// event handler, or `AUTH_FAILED` for an auth in progress.
+///
+/// Called from a callback (inside `IOT_CoAP_Yield`, `DeviceNameAuth` or
+/// `SendMessage` on the same context), it returns at once: the calling
+/// entry point reads nothing more and ends the context when the callback
+/// returns (answers already received in that turn are still delivered).
+/// Either way the context takes no calls from the moment Deinit is called
+/// (they return `IOTX_ERR_INVALID_PARAM`).
 ///
 /// # Safety
-/// `p_context` NULL or pointing to NULL or to a live context, which no other
-/// thread is using.
+/// `p_context` NULL or pointing to NULL or to a context from
+/// `IOT_CoAP_Init`, not already ended.
 #[no_mangle]
 pub unsafe extern "C" fn IOT_CoAP_Deinit(p_context: *mut *mut iotx_coap_context_t) {
     guard((), || {
@@ -277,15 +334,19 @@ pub unsafe extern "C" fn IOT_CoAP_Deinit(p_context: *mut *mut iotx_coap_context_
         // SAFETY: non-NULL per the contract.
         let p = unsafe { *p_context };
         // SAFETY: as above.
-        if unsafe { context(p) }.is_none() {
+        let Some(ctx) = (unsafe { context(p) }) else {
             return;
+        };
+        if ctx.magic.swap(0, Ordering::AcqRel) != CONTEXT_MAGIC {
+            return; // another thread's Deinit got there first
         }
-        // SAFETY: p came from Box::into_raw in IOT_CoAP_Init.
-        let mut b = unsafe { Box::from_raw(p as *mut Context) };
-        b.magic = 0;
-        drop(b);
         // SAFETY: non-NULL per the contract.
         unsafe { *p_context = core::ptr::null_mut() };
+        ctx.client.close();
+        if ctx.users.fetch_or(CLOSING, Ordering::AcqRel) == 0 {
+            // SAFETY: no entry point runs on it: this call ends it.
+            unsafe { teardown(p as *mut Context) }
+        }
     })
 }
 
@@ -357,13 +418,16 @@ fn dispatch(ctx: &Context, ev: ClientEvent<Pending>) {
 pub unsafe extern "C" fn IOT_CoAP_DeviceNameAuth(p_context: *mut iotx_coap_context_t) -> c_int {
     guard(IOTX_ERR_AUTH_FAILED, || {
         // SAFETY: forwarded contract.
-        let Some(ctx) = (unsafe { context(p_context) }) else {
+        let Some(entered) = (unsafe { enter(p_context) }) else {
             return IOTX_ERR_INVALID_PARAM;
         };
+        let ctx = entered.0;
         match ctx.client.authenticate(&mut |e| dispatch(ctx, e)) {
             Ok(()) => IOTX_SUCCESS,
             Err(e) => {
-                if let Some(h) = ctx.event_handle {
+                // After a Deinit from a callback, the teardown reports it.
+                let live = ctx.magic.load(Ordering::Acquire) == CONTEXT_MAGIC;
+                if let Some(h) = ctx.event_handle.filter(|_| live) {
                     // SAFETY: the application's callback.
                     unsafe {
                         h(
@@ -391,9 +455,10 @@ pub unsafe extern "C" fn IOT_CoAP_DeviceNameAuth(p_context: *mut iotx_coap_conte
 pub unsafe extern "C" fn IOT_CoAP_Yield(p_context: *mut iotx_coap_context_t) -> c_int {
     guard(IOTX_ERR_INVALID_PARAM, || {
         // SAFETY: forwarded contract.
-        let Some(ctx) = (unsafe { context(p_context) }) else {
+        let Some(entered) = (unsafe { enter(p_context) }) else {
             return IOTX_ERR_INVALID_PARAM;
         };
+        let ctx = entered.0;
         ctx.client.poll(&mut |e| dispatch(ctx, e));
         IOTX_SUCCESS
     })
@@ -414,9 +479,10 @@ pub unsafe extern "C" fn IOT_CoAP_SendMessage(
 ) -> c_int {
     guard(IOTX_ERR_SEND_MSG_FAILED, || {
         // SAFETY: forwarded contract.
-        let Some(ctx) = (unsafe { context(p_context) }) else {
+        let Some(entered) = (unsafe { enter(p_context) }) else {
             return IOTX_ERR_INVALID_PARAM;
         };
+        let ctx = entered.0;
         if p_path.is_null() || p_message.is_null() {
             return IOTX_ERR_INVALID_PARAM;
         }

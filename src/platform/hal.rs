@@ -96,11 +96,32 @@ impl Default for HalPlatform {
 pub enum HalTransport {
     Udp(isize),
     #[cfg(feature = "dtls")]
-    Dtls {
-        ctx: *mut c_void,
-        lock: HalLock,
-    },
+    Dtls(DtlsSession),
 }
+
+/// A DTLS session of the HAL. Its context serves one call at a time, and
+/// a receive may wait for seconds: the reader waits in slices of
+/// [`DTLS_READ_SLICE_MS`] and lets go of the context between them, and a
+/// send that finds a reader waiting leaves its datagram in `outbox` for
+/// the reader to write after its slice. So a sender never waits for a
+/// receive (`IOT_CoAP_SendMessage` while another thread is in
+/// `IOT_CoAP_Yield`); its datagram leaves within one slice.
+#[cfg(feature = "dtls")]
+pub struct DtlsSession {
+    ctx: *mut c_void,
+    /// Serialises calls on `ctx`.
+    ctx_lock: HalLock,
+    /// Guards `reading` and `outbox`; held only briefly.
+    state_lock: HalLock,
+    reading: core::cell::Cell<bool>,
+    outbox: core::cell::UnsafeCell<Vec<Vec<u8>>>,
+}
+
+/// How long a DTLS read holds the session before a waiting sender's
+/// datagram goes out: the added latency of a send during another thread's
+/// receive, and the wake-ups of a waiting receive.
+#[cfg(feature = "dtls")]
+const DTLS_READ_SLICE_MS: u32 = 20;
 
 // SAFETY: the HAL's socket calls are thread-safe per the vendor contract
 // (the SDK itself reads and writes from different tasks); the DTLS context
@@ -121,15 +142,7 @@ impl Transport for HalTransport {
                 }
             }
             #[cfg(feature = "dtls")]
-            HalTransport::Dtls { ctx, lock } => {
-                let mut len = d.len() as c_uint;
-                lock.lock();
-                // SAFETY: ctx is live until drop; access serialised by lock.
-                let rc = unsafe { HAL_DTLSSession_write(*ctx, d.as_ptr(), &mut len) };
-                // SAFETY: locked just above on this thread.
-                unsafe { lock.unlock() };
-                dtls_result(rc).map(|_| ())
-            }
+            HalTransport::Dtls(session) => session.send(d),
         }
     }
 
@@ -141,26 +154,103 @@ impl Transport for HalTransport {
                     HAL_UDP_readTimeout(*sock, buf.as_mut_ptr(), buf.len() as c_uint, timeout_ms)
                 };
                 match n {
-                    n if n > 0 => Ok(Some(n as usize)),
+                    // A HAL may report a datagram's real length when it did
+                    // not fit (as the reference HAL does): never more than
+                    // the buffer, which the caller then takes as truncated.
+                    n if n > 0 => Ok(Some((n as usize).min(buf.len()))),
                     0 | -2 => Ok(None),
                     _ => Err(TransportError::Io),
                 }
             }
             #[cfg(feature = "dtls")]
-            HalTransport::Dtls { ctx, lock } => {
-                let mut len = buf.len() as c_uint;
-                lock.lock();
-                // SAFETY: as in send.
-                let rc =
-                    unsafe { HAL_DTLSSession_read(*ctx, buf.as_mut_ptr(), &mut len, timeout_ms) };
-                // SAFETY: locked just above on this thread.
-                unsafe { lock.unlock() };
-                dtls_result(rc)?;
-                Ok(if len == 0 {
-                    None
-                } else {
-                    Some((len as usize).min(buf.len()))
-                })
+            HalTransport::Dtls(session) => session.recv(buf, timeout_ms),
+        }
+    }
+}
+
+#[cfg(feature = "dtls")]
+impl DtlsSession {
+    fn new(ctx: *mut c_void, ctx_lock: HalLock, state_lock: HalLock) -> Self {
+        DtlsSession {
+            ctx,
+            ctx_lock,
+            state_lock,
+            reading: core::cell::Cell::new(false),
+            outbox: core::cell::UnsafeCell::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` with `state_lock` held.
+    fn with_state<R>(&self, f: impl FnOnce(&core::cell::Cell<bool>, &mut Vec<Vec<u8>>) -> R) -> R {
+        self.state_lock.lock();
+        // SAFETY: the outbox is only reached under state_lock.
+        let r = f(&self.reading, unsafe { &mut *self.outbox.get() });
+        // SAFETY: locked above on this thread.
+        unsafe { self.state_lock.unlock() };
+        r
+    }
+
+    fn send(&self, d: &[u8]) -> Result<(), TransportError> {
+        self.state_lock.lock();
+        if self.reading.get() {
+            // SAFETY: under state_lock.
+            unsafe { &mut *self.outbox.get() }.push(d.to_vec());
+            // SAFETY: locked above on this thread.
+            unsafe { self.state_lock.unlock() };
+            return Ok(());
+        }
+        // Taken before state_lock is released, so that a reader starting
+        // now waits for this short write, not the other way round.
+        self.ctx_lock.lock();
+        // SAFETY: locked above on this thread.
+        unsafe { self.state_lock.unlock() };
+        let rc = self.write(d);
+        // SAFETY: locked above on this thread.
+        unsafe { self.ctx_lock.unlock() };
+        rc
+    }
+
+    /// One record out; `ctx_lock` held by the caller.
+    fn write(&self, d: &[u8]) -> Result<(), TransportError> {
+        let mut len = d.len() as c_uint;
+        // SAFETY: ctx is live until drop; calls serialised by ctx_lock.
+        dtls_result(unsafe { HAL_DTLSSession_write(self.ctx, d.as_ptr(), &mut len) })
+    }
+
+    fn recv(&self, buf: &mut [u8], timeout_ms: u32) -> Result<Option<usize>, TransportError> {
+        // SAFETY: no arguments.
+        let deadline = unsafe { HAL_UptimeMs() } + u64::from(timeout_ms);
+        loop {
+            // SAFETY: no arguments.
+            let left = deadline.saturating_sub(unsafe { HAL_UptimeMs() });
+            self.with_state(|reading, _| reading.set(true));
+            let mut len = buf.len() as c_uint;
+            self.ctx_lock.lock();
+            // SAFETY: as in write; buf is valid for len bytes.
+            let rc = unsafe {
+                HAL_DTLSSession_read(
+                    self.ctx,
+                    buf.as_mut_ptr(),
+                    &mut len,
+                    left.min(u64::from(DTLS_READ_SLICE_MS)) as c_uint,
+                )
+            };
+            let outbox = self.with_state(|reading, outbox| {
+                reading.set(false);
+                core::mem::take(outbox)
+            });
+            for d in &outbox {
+                // A lost datagram is retransmitted like any other.
+                let _ = self.write(d);
+            }
+            // SAFETY: locked above on this thread.
+            unsafe { self.ctx_lock.unlock() };
+            dtls_result(rc)?;
+            if len > 0 {
+                return Ok(Some((len as usize).min(buf.len())));
+            }
+            if left <= u64::from(DTLS_READ_SLICE_MS) {
+                return Ok(None);
             }
         }
     }
@@ -182,8 +272,8 @@ impl Drop for HalTransport {
             HalTransport::Udp(sock) => unsafe { HAL_UDP_close(*sock) },
             #[cfg(feature = "dtls")]
             // SAFETY: ctx came from HAL_DTLSSession_create and is freed once.
-            HalTransport::Dtls { ctx, .. } => unsafe {
-                HAL_DTLSSession_free(*ctx);
+            HalTransport::Dtls(session) => unsafe {
+                HAL_DTLSSession_free(session.ctx);
             },
         }
     }
@@ -244,7 +334,9 @@ impl Platform for HalPlatform {
             }
             #[cfg(feature = "dtls")]
             Security::Dtls => {
-                let lock = self.new_lock().ok_or(ConnectError::Handshake)?;
+                let (Some(ctx_lock), Some(state_lock)) = (self.new_lock(), self.new_lock()) else {
+                    return Err(ConnectError::Handshake);
+                };
                 let mut opts = coap_dtls_options_t {
                     p_ca_cert_pem: self
                         .ca_cert_pem
@@ -257,7 +349,9 @@ impl Platform for HalPlatform {
                 if ctx.is_null() {
                     Err(ConnectError::Handshake)
                 } else {
-                    Ok(HalTransport::Dtls { ctx, lock })
+                    Ok(HalTransport::Dtls(DtlsSession::new(
+                        ctx, ctx_lock, state_lock,
+                    )))
                 }
             }
             #[cfg(not(feature = "dtls"))]
