@@ -169,12 +169,32 @@ fn two_contexts_each_line_attributed() {
     );
 }
 
-fn run_threads(psk: bool) {
+/// The emulator (test device) and its URL for `mode` ("plain", "psk",
+/// "dtls"); for DTLS, the CA file the reference HAL must trust.
+fn sim_for(dir: &TempDir, mode: &str) -> (Sim, String, PathBuf) {
+    let ca = dir.join("ca.pem");
+    let sim = Sim::start(&[
+        "--device",
+        &common::test_device(),
+        "--ca-out",
+        ca.to_str().unwrap(),
+    ]);
+    let url = match mode {
+        "plain" => sim.plain_url(),
+        "psk" => sim.psk_url(),
+        _ => format!("coaps://{}", sim.dtls.as_deref().expect("DTLS listener")),
+    };
+    (sim, url, ca)
+}
+
+fn run_threads(mode: &str) {
     let dir = TempDir::new("threads");
     let exe = build_c(&dir, "threads");
-    let sim = Sim::start(&["--device", &common::test_device()]);
-    let url = if psk { sim.psk_url() } else { sim.plain_url() };
-    let run = common::run_with_timeout(Command::new(&exe).arg(url), Duration::from_secs(120));
+    let (sim, url, ca) = sim_for(&dir, mode);
+    let run = common::run_with_timeout(
+        Command::new(&exe).arg(url).env("IOTX_DTLS_CA_FILE", &ca),
+        Duration::from_secs(120),
+    );
     assert!(
         !run.timed_out(),
         "threads did not finish in 120 s (deadlock?):\n{}",
@@ -198,7 +218,7 @@ fn run_threads(psk: bool) {
         let p = format!(r#"{{"from":"{who}"}}"#);
         lines.iter().filter(|v| v["payload"] == p.as_str()).count()
     };
-    let listener = if psk { "psk" } else { "plain" };
+    let listener = mode;
     assert!(
         lines.iter().all(|v| v["listener"] == listener),
         "uplinks on the wrong listener:\n{}",
@@ -212,12 +232,70 @@ fn run_threads(psk: bool) {
 
 #[test]
 fn threads_500_messages() {
-    run_threads(false);
+    run_threads("plain");
 }
 
 /// The same over PSK, where every send encrypts and every response is
 /// decrypted under the context's lock.
 #[test]
 fn threads_500_messages_psk() {
-    run_threads(true);
+    run_threads("psk");
+}
+
+/// The same over DTLS, where one HAL session serves the Yield thread's
+/// reads and the senders' writes.
+#[test]
+fn threads_500_messages_dtls() {
+    run_threads("dtls");
+}
+
+/// A sender never waits for another thread's Yield (2 s wait): each
+/// `IOT_CoAP_SendMessage` returns long before that Yield would (the bound
+/// is a quarter of it: this checks who waits for whom, not speed), in
+/// every mode; all 20 uplinks are answered.
+fn run_send_during_yield(mode: &str) {
+    let dir = TempDir::new("send-during-yield");
+    let exe = build_c(&dir, "send_during_yield");
+    let (sim, url, ca) = sim_for(&dir, mode);
+    let run = common::run_with_timeout(
+        Command::new(&exe).arg(url).env("IOTX_DTLS_CA_FILE", &ca),
+        Duration::from_secs(120),
+    );
+    assert!(
+        run.success(),
+        "{mode}:\n{}\n{}",
+        run.describe(),
+        sim.describe()
+    );
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("send_during_yield: 20/20 answered"))
+        .unwrap_or_else(|| panic!("{mode}: {}", run.describe()));
+    let longest: f64 = line
+        .split("longest SendMessage ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{mode}: no figure in {line:?}"));
+    println!("{mode}: {line}");
+    assert!(
+        longest < 500.0,
+        "{mode}: a sender waited for the Yield: {line}"
+    );
+}
+
+#[test]
+fn send_never_waits_for_yield_plain() {
+    run_send_during_yield("plain");
+}
+
+#[test]
+fn send_never_waits_for_yield_psk() {
+    run_send_during_yield("psk");
+}
+
+#[test]
+fn send_never_waits_for_yield_dtls() {
+    run_send_during_yield("dtls");
 }

@@ -64,15 +64,18 @@ fn example_over_coaps_under_valgrind() {
 }
 
 /// Wrong CA, nothing listening, emulator restarts (with and without a
-/// pause), libcoap's DTLS server.
+/// pause), libcoap's DTLS server, a 12 s outage under steady uplinks.
 #[test]
 fn failures_and_recovery() {
     let dir = TempDir::new("dtls-e2e");
     let exe = example(&dir);
+    let outage = dir.join("dtls_outage");
+    let src = common::workspace_root().join("tests/c/dtls_outage.c");
+    common::compile_c(&outage, &[src.as_path()], &[]);
     let sim = common::sim_path();
     let run = script(
         "tests/e2e/dtls_e2e.sh",
-        &[exe.as_os_str(), sim.as_os_str()],
+        &[exe.as_os_str(), sim.as_os_str(), outage.as_os_str()],
         Duration::from_secs(400),
     );
     assert!(
@@ -87,6 +90,7 @@ fn failures_and_recovery() {
         "restart-after-pause",
         "restart-instant",
         "libcoap coap-server",
+        "outage",
     ] {
         assert!(
             run.stdout.contains(&format!("PASS dtls_e2e: {case}")),

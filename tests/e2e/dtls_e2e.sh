@@ -9,16 +9,20 @@
 #  3. the emulator is killed (no close_notify) and restarted mid-run: the
 #     client builds a new session, re-authenticates and later uplinks succeed;
 #  4. a DTLS peer nobody here wrote (libcoap's coap-server-openssl): the
-#     session works and the library logs the server's answer to /auth.
+#     session works and the library logs the server's answer to /auth;
+#  5. a 12 s outage under steady uplinks (tests/c/dtls_outage.c): one
+#     RECV_FAILED, attempts at a new session spaced by a growing backoff,
+#     and every uplink answered once the server is back.
 # The happy path (handshake, auth, 3 uplinks) is example_e2e.sh dtls.
 set -euo pipefail
 
-if [[ $# -ne 2 ]]; then
-    echo "usage: $0 EXAMPLE_BIN SIM_BIN" >&2
+if [[ $# -ne 3 ]]; then
+    echo "usage: $0 EXAMPLE_BIN SIM_BIN OUTAGE_BIN" >&2
     exit 2
 fi
 example=$(realpath "$1")
 sim=$(realpath "$2")
+outage=$(realpath "$3")
 for tool in openssl coap-server-openssl; do
     command -v "$tool" >/dev/null || { echo "dtls_e2e: $tool not found (apt-get install openssl libcoap3-bin)" >&2; exit 1; }
 done
@@ -186,6 +190,54 @@ if grep -q "authentication failed: the platform answered [0-9]\.[0-9][0-9]" libc
 else
     fail "libcoap coap-server: no CoAP answer over DTLS (status $status)"
 fi
+
+# --- 5. outage: the emulator is killed for 12 s while uplinks go on.
+outage_case() {
+    local port down=12 ex_pid
+    port=$(free_udp_port)
+    start_sim "$port" outage-first.log || { fail "outage: emulator did not start on $port"; return; }
+    # Each line of the device's output, stamped with the time it arrived.
+    (IOTX_DTLS_CA_FILE=$work/ca.pem timeout 200 "$outage" "coaps://127.0.0.1:$port" 24 2>&1 |
+        while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done >outage.out) &
+    ex_pid=$!
+    pids+=("$ex_pid")
+    sleep 4
+    kill -9 "$sim_pid"
+    wait "$sim_pid" 2>/dev/null || true
+    sleep "$down"
+    start_sim "$port" outage-second.log || { fail "outage: emulator did not restart on $port"; return; }
+    wait "$ex_pid" || true
+    local verdict
+    verdict=$(python3 - outage.out <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+summary = [l for l in lines if " summary: " in l]
+if not summary:
+    print("FAIL no summary line"); sys.exit()
+n = dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", summary[0].split(" summary: ")[1]))
+tries = [float(l.split()[0]) for l in lines if "could not re-create the session" in l]
+gaps = [round(b - a, 2) for a, b in zip(tries, tries[1:])]
+problems = []
+if n["recv_failed"] != 1:
+    problems.append("%d RECV_FAILED for one outage" % n["recv_failed"])
+if n["answered"] != n["sent"] or n["send_failed"]:
+    problems.append("not every uplink answered")
+if not 2 <= len(tries) <= 7:
+    problems.append("%d attempts at a new session in 12 s" % len(tries))
+if any(g < 0.45 for g in gaps) or (gaps and gaps[-1] <= gaps[0]):
+    problems.append("attempts not spaced by a growing backoff")
+print("%s sent=%d answered=%d send_failed=%d recv_failed=%d, %d attempts, gaps %s s" % (
+    "FAIL " + "; ".join(problems) if problems else "ok", n["sent"], n["answered"],
+    n["send_failed"], n["recv_failed"], len(tries), gaps))
+PY
+)
+    if [[ $verdict == ok* ]]; then
+        pass "outage: ${verdict#ok }"
+    else
+        fail "outage: $verdict"
+    fi
+}
+outage_case
 
 if ((failures)); then
     echo "dtls_e2e: $failures failed" >&2
