@@ -342,7 +342,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         let tail = match problem {
             AuthProblem::NotPskEndpoint => NOT_PSK,
             AuthProblem::PskEndpoint => PSK_PORT,
-            AuthProblem::TokenTooLong => " sent a token too long for any uplink",
+            AuthProblem::UnusableToken => " sent a token no uplink can carry",
         };
         log_at_endpoint(&self.platform, &self.endpoint, AUTH_FAILED, tail);
     }

@@ -32,6 +32,9 @@ enum Server {
     Silent,
     /// Refuses the auth with 4.03.
     RefuseAuth,
+    /// Accepts the auth with a 1,300-character token, too long for any
+    /// uplink's option.
+    LongToken,
 }
 
 struct FakeServer {
@@ -111,6 +114,9 @@ fn serve(sock: &UdpSocket, mode: Server, stop: &AtomicBool) {
                     MessageClass::Response(ResponseType::Forbidden),
                     b"",
                 ));
+            } else if mode == Server::LongToken {
+                let body = format!(r#"{{"token":"{}"}}"#, "t".repeat(1300));
+                send(&ack(&req, content(), body.as_bytes()));
             } else {
                 send(&ack(&req, content(), br#"{"token":"hostile-test-token"}"#));
             }
@@ -140,7 +146,7 @@ fn serve(sock: &UdpSocket, mode: Server, stop: &AtomicBool) {
                     }
                 }
             }
-            Server::Silent | Server::RefuseAuth => {}
+            Server::Silent | Server::RefuseAuth | Server::LongToken => {}
         }
     }
 }
@@ -264,4 +270,17 @@ fn deinit_inside_an_event_handler_is_safe() {
     let out = run(&exe, &server, "deinit-in-event");
     assert!(out.contains("deinit in event: ctx NULL"), "{out}");
     assert!(out.contains("auth failed, ctx NULL"), "{out}");
+}
+
+/// Case 7: an auth answer whose token no uplink could carry fails the auth
+/// at once, and says why, instead of every send failing afterwards.
+#[test]
+fn a_token_no_uplink_can_carry_fails_the_auth() {
+    let dir = TempDir::new("hostile-long-token");
+    let exe = hostile_exe(&dir);
+    let server = FakeServer::start(Server::LongToken);
+    let out = run(&exe, &server, "answers");
+    assert!(out.contains("auth failed, ctx kept"), "{out}");
+    assert!(out.contains("sent a token no uplink can carry"), "{out}");
+    assert!(lines(&out, "RESPONSE ").is_empty(), "{out}");
 }

@@ -159,7 +159,7 @@ pub enum AuthProblem {
     /// an auth without `seq`): the endpoint is a PSK one.
     PskEndpoint,
     /// The token would not fit an uplink ([`MAX_AUTH_TOKEN_LEN`]).
-    TokenTooLong,
+    UnusableToken,
 }
 
 /// Longest token an auth answer may carry: it travels in every uplink's
@@ -643,7 +643,7 @@ impl<U> Session<U> {
             }
         };
         if resp.token.len() > MAX_AUTH_TOKEN_LEN {
-            self.auth_problem = Some(AuthProblem::TokenTooLong);
+            self.auth_problem = Some(AuthProblem::UnusableToken);
             return self.auth_failed(now, Some(code));
         }
         let psk_reply = resp.random.is_some() || resp.seq_offset.is_some();
@@ -812,7 +812,7 @@ mod tests {
                 br#"{"token":"t","random":"ad2b3a5eb51d64f7","seqOffset":1}"#,
                 AuthProblem::PskEndpoint,
             ),
-            (Security::Plain, long.as_bytes(), AuthProblem::TokenTooLong),
+            (Security::Plain, long.as_bytes(), AuthProblem::UnusableToken),
         ];
         for (sec, body, problem) in cases {
             let mut s: Session<u32> = Session::new(cfg(sec));
