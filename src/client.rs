@@ -12,7 +12,9 @@ use alloc::vec::Vec;
 use core::cell::{Cell, UnsafeCell};
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use crate::core::session::{code_text, AuthProblem, Config, Event, SendError, Session, MAX_PDU};
+use crate::core::session::{
+    code_text, AuthProblem, Config, Event, SendError, Session, DROP_REASONS, MAX_PDU,
+};
 use crate::core::url::Endpoint;
 use crate::platform::{ConnectError, LogLevel, Platform, RawLock, Transport, TransportError};
 
@@ -105,21 +107,6 @@ const AUTH_FAILED: &str = "authentication failed: ";
 /// endpoint counts as unreachable. Each datagram sent to a closed port
 /// earns one error, so this is the first retransmission (2-3 s).
 const REFUSALS_UNREACHABLE: u8 = 2;
-
-/// Which counter a dropped datagram went to.
-fn drop_reason(before: &crate::core::Stats, after: &crate::core::Stats) -> &'static str {
-    if after.rx_truncated != before.rx_truncated {
-        "truncated"
-    } else if after.rx_malformed != before.rx_malformed {
-        "malformed"
-    } else if after.rx_duplicates != before.rx_duplicates {
-        "duplicate"
-    } else if after.rx_decrypt_failed != before.rx_decrypt_failed {
-        "undecryptable"
-    } else {
-        "unmatched"
-    }
-}
 
 pub struct Client<P: Platform, U> {
     platform: P,
@@ -489,19 +476,16 @@ impl<P: Platform, U: Send> Client<P, U> {
             i.refusals = 0;
             i.unreachable = false;
             i.outage_reported = false;
-            let before = i.session.stats();
+            let before = i.session.drops();
             if truncated {
                 i.session.handle_truncated();
             } else {
                 i.session.handle_datagram(now, data);
             }
-            (self.drain(i), before, i.session.stats())
+            (self.drain(i), before, i.session.drops())
         });
-        if after.rx_dropped() != before.rx_dropped() {
-            self.log(
-                LogLevel::Debug,
-                &["datagram dropped: ", drop_reason(&before, &after)],
-            );
+        if let Some(k) = (0..DROP_REASONS.len()).find(|&k| after[k] != before[k]) {
+            self.log(LogLevel::Debug, &["datagram dropped: ", DROP_REASONS[k]]);
         }
         self.run(batch, on_event);
     }
