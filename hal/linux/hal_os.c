@@ -136,12 +136,31 @@ uint32_t HAL_Random(uint32_t region)
 
 /* ---- printing ----------------------------------------------------------- */
 
+/* With IOTX_HAL_LOG_UPTIME set (to anything), each line starts with
+ * "[HAL_UptimeMs] ": when things happened, measured where they happened
+ * (a reader of the output may be late). Lines may be printed in pieces. */
+static int g_log_at_line_start = 1;
+
 void HAL_Printf(const char *fmt, ...)
 {
+    static int stamp = -1;
+    char line[512];
     va_list ap;
 
+    if (stamp < 0) {
+        stamp = getenv("IOTX_HAL_LOG_UPTIME") != NULL;
+    }
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    if (stamp) {
+        int n = vsnprintf(line, sizeof(line), fmt, ap);
+        if (g_log_at_line_start) {
+            printf("[%llu] ", (unsigned long long)HAL_UptimeMs());
+        }
+        fputs(line, stdout);
+        g_log_at_line_start = n > 0 && (size_t)n < sizeof(line) && line[n - 1] == '\n';
+    } else {
+        vprintf(fmt, ap);
+    }
     va_end(ap);
     /* Log lines must reach a pipe promptly (tests read them while we run). */
     fflush(stdout);

@@ -196,9 +196,9 @@ outage_case() {
     local port down=12 ex_pid
     port=$(free_udp_port)
     start_sim "$port" outage-first.log || { fail "outage: emulator did not start on $port"; return; }
-    # Each line of the device's output, stamped with the time it arrived.
-    (IOTX_DTLS_CA_FILE=$work/ca.pem timeout 200 "$outage" "coaps://127.0.0.1:$port" 24 2>&1 |
-        while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done >outage.out) &
+    # The HAL stamps each log line with its uptime (IOTX_HAL_LOG_UPTIME).
+    IOTX_HAL_LOG_UPTIME=1 IOTX_DTLS_CA_FILE=$work/ca.pem timeout 200 "$outage" "coaps://127.0.0.1:$port" 24 \
+        >outage.out 2>&1 &
     ex_pid=$!
     pids+=("$ex_pid")
     sleep 4
@@ -211,11 +211,12 @@ outage_case() {
     verdict=$(python3 - outage.out <<'PY'
 import re, sys
 lines = open(sys.argv[1]).read().splitlines()
-summary = [l for l in lines if " summary: " in l]
+summary = [l for l in lines if l.startswith("summary: ")]
 if not summary:
     print("FAIL no summary line"); sys.exit()
-n = dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", summary[0].split(" summary: ")[1]))
-tries = [float(l.split()[0]) for l in lines if "could not re-create the session" in l]
+n = dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", summary[0]))
+tries = [int(m.group(1)) / 1000 for m in
+         (re.match(r"\[(\d+)\] .*could not re-create the session", l) for l in lines) if m]
 gaps = [round(b - a, 2) for a, b in zip(tries, tries[1:])]
 problems = []
 if n["recv_failed"] != 1:
