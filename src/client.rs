@@ -51,6 +51,9 @@ struct Inner<P: Platform, U> {
     refusals: u8,
     /// The last requests were given up that way (for the auth's message).
     unreachable: bool,
+    /// Started from a stored session: the first `authenticate` is done.
+    #[cfg(feature = "session-store")]
+    resumed: bool,
 }
 
 /// What the error lines say after "HOST port N": short, since every byte
@@ -134,16 +137,22 @@ impl<P: Platform, U: Send> Client<P, U> {
         })?;
         let lock = platform.new_lock().ok_or(ConnectError::Unreachable)?;
         cfg.seed = (u64::from(platform.random_u32()) << 32) | u64::from(platform.random_u32());
+        #[cfg(feature = "session-store")]
+        let (session, resumed) = crate::platform::session_store::restore(&platform, &endpoint, cfg);
+        #[cfg(not(feature = "session-store"))]
+        let session = Session::new(cfg);
         Ok(Client {
             endpoint,
             wait_ms: wait_ms.max(1),
             lock,
             inner: UnsafeCell::new(Inner {
-                session: Session::new(cfg),
+                session,
                 transport: Some(Arc::new(transport)),
                 progress: (0, 0),
                 refusals: 0,
                 unreachable: false,
+                #[cfg(feature = "session-store")]
+                resumed,
             }),
             platform,
         })
@@ -181,6 +190,9 @@ impl<P: Platform, U: Send> Client<P, U> {
     /// Takes everything the session wants done, reconnecting a dead
     /// transport first.
     fn drain(&self, inner: &mut Inner<P, U>) -> Batch<P, U> {
+        // Write-ahead: stored before any of these datagrams leaves.
+        #[cfg(feature = "session-store")]
+        crate::platform::session_store::persist(&self.platform, &self.endpoint, &mut inner.session);
         Batch {
             transmit: inner.session.take_transmit(),
             events: inner.session.take_events(),
@@ -322,6 +334,11 @@ impl<P: Platform, U: Send> Client<P, U> {
     /// times out (RFC 7252 retransmission). Other events that arrive
     /// meanwhile go to `on_event`.
     pub fn authenticate(&self, on_event: &mut dyn FnMut(ClientEvent<U>)) -> Result<(), AuthError> {
+        // A stored session stands for the first auth: no traffic at all.
+        #[cfg(feature = "session-store")]
+        if self.with(|i| core::mem::take(&mut i.resumed) && i.session.is_authed()) {
+            return Ok(());
+        }
         let now = self.platform.now_ms();
         let batch = self.with(|i| {
             self.ensure_transport(i)?;
