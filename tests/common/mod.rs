@@ -98,8 +98,9 @@ pub fn build_lib_and_sim() {
 }
 
 /// The C library with the session store (feature `session-store`), built
-/// like [`staticlib_path`]'s into its own target dir (`session-store/`
-/// under the target dir), once per process.
+/// as README "Battery devices" builds it (`cargo c-lib --features
+/// session-store`, profile `c-release`) into its own target dir
+/// (`session-store/` under the target dir), once per process.
 pub fn build_session_store_lib() -> PathBuf {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let r = BUILT.get_or_init(|| {
@@ -112,11 +113,11 @@ pub fn build_session_store_lib() -> PathBuf {
             "--features",
             "firmware,dtls,hints,session-store",
             "--profile",
-            "c-dev",
+            "c-release",
             "--target-dir",
             dir.to_str().expect("UTF-8 target dir"),
         ])?;
-        Ok(dir.join("c-dev").join("libiotx_coap.a"))
+        Ok(dir.join("c-release").join("libiotx_coap.a"))
     });
     match r {
         Ok(p) => p.clone(),
