@@ -139,13 +139,14 @@ impl<P: Platform, U: Send> Client<P, U> {
         cfg.seed = (u64::from(platform.random_u32()) << 32) | u64::from(platform.random_u32());
         #[cfg(feature = "session-store")]
         let (session, resumed) = crate::platform::session_store::restore(&platform, &endpoint, cfg);
-        #[cfg(not(feature = "session-store"))]
-        let session = Session::new(cfg);
         Ok(Client {
             endpoint,
             wait_ms: wait_ms.max(1),
             lock,
             inner: UnsafeCell::new(Inner {
+                #[cfg(not(feature = "session-store"))]
+                session: Session::new(cfg),
+                #[cfg(feature = "session-store")]
                 session,
                 transport: Some(Arc::new(transport)),
                 progress: (0, 0),
