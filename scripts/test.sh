@@ -18,7 +18,7 @@ echo "== cargo test"
 cargo test --workspace
 echo "== session store (feature session-store): lints and unit tests"
 cargo clippy -p iotx-coap --all-targets --features session-store -- -D warnings
-cargo test -p iotx-coap --lib --features session-store
+cargo test -p iotx-coap --lib --test rust_session_store --features session-store
 echo "== docs: every snippet of the READMEs, run as written"
 # Includes the demo, the CMake build with its ctest suite (examples-c/README.md),
 # the by-hand and pkg-config builds, and the emulator's load generator.
