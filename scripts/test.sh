@@ -3,8 +3,8 @@
 # (emulator, C ABI, C example end to end, DTLS), then every snippet of the
 # docs (scripts/doc-check.sh: the demo, the CMake build with its ctest
 # suite, ...), the find_package/add_subdirectory/pkg-config consumers, the
-# Cortex-M4 footprint gate, the wake-cycle and CPU benches, and the firmware build running in
-# QEMU (Cortex-M4) against the emulator.
+# Cortex-M4 footprint gate, the wake-cycle and CPU benches, and the
+# firmware build running in QEMU (Cortex-M4) against the emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

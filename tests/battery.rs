@@ -162,6 +162,40 @@ fn an_old_record_reuses_a_sequence_number_and_is_refused() {
     assert_eq!(count(&sim, "auth_accepted"), 1);
 }
 
+/// Power cuts: boots killed (SIGKILL) at random points, before, during or
+/// after their record write and uplink; every later boot still numbers past
+/// anything sent before.
+#[test]
+fn boots_killed_at_random_points_never_reuse_a_sequence_number() {
+    let sim = sim(|c| c);
+    let kv = TempDir::new("kv");
+    let url = psk_url(&sim);
+    wake_ok(kv.path(), &url);
+    let mut x = 0x2545_f491u32;
+    for _ in 0..30 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        let mut child = std::process::Command::new(wake_exe())
+            .arg(&url)
+            .env("IOTX_KV_DIR", kv.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("wake");
+        std::thread::sleep(Duration::from_micros(u64::from(x % 30_000)));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    wake_ok(kv.path(), &url);
+    assert_eq!(count(&sim, "uplink_rejected"), 0, "{:?}", sim.events());
+    eprintln!(
+        "30 killed boots: {} uplinks and {} auths reached the emulator",
+        count(&sim, "uplink_accepted") - 2,
+        count(&sim, "auth_accepted") - 1
+    );
+}
+
 #[test]
 fn a_corrupt_store_means_a_normal_auth() {
     let sim = sim(|c| c);

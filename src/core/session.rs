@@ -733,10 +733,11 @@ impl<U> Session<U> {
         next_seq: u64,
     ) -> Option<super::resume::PskState> {
         self.persist = true;
-        let random = resp
-            .random
-            .clone()
-            .filter(|_| self.cfg.security == Security::Psk)?;
+        // A `random` the record cannot hold stores a session that no boot
+        // resumes (a PSK endpoint refuses a token-only record).
+        let random = resp.random.clone().filter(|r| {
+            self.cfg.security == Security::Psk && r.len() <= super::resume::MAX_RANDOM_LEN
+        })?;
         Some(super::resume::PskState {
             random,
             seq_offset: resp.seq_offset.unwrap_or(0),
