@@ -12,6 +12,8 @@
 # undefined symbol but the firmware's HAL_* functions.
 #
 #   bench/footprint.sh [--budget BYTES]   (or FOOTPRINT_BUDGET; default 40960)
+#                      [--features LIST]  (or FIRMWARE_FEATURES; default firmware,dtls),
+#   e.g. --features firmware,dtls,session-store for the flash of an option
 # Exits 1 when the flash share is over the budget, static RAM over 1 KB
 # (with tests/ram.rs's 6 KB peak heap: 7 KB in all), or a check fails.
 set -euo pipefail
@@ -22,7 +24,8 @@ ram_budget=1024
 while (($#)); do
     case $1 in
     --budget) budget=$2; shift 2 ;;
-    *) echo "usage: $0 [--budget BYTES]" >&2; exit 2 ;;
+    --features) export FIRMWARE_FEATURES=$2; shift 2 ;;
+    *) echo "usage: $0 [--budget BYTES] [--features LIST]" >&2; exit 2 ;;
     esac
 done
 
@@ -45,7 +48,7 @@ read -r bt bd bb _ < <(arm-none-eabi-size "$out/baseline.elf" | tail -1)
 flash=$(((lt + ld) - (bt + bd)))
 ram=$(((ld + lb) - (bd + bb)))
 
-echo "footprint: thumbv7em-none-eabihf, features firmware,dtls, profile firmware (arm-none-eabi-gcc -Os, newlib-nano)"
+echo "footprint: thumbv7em-none-eabihf, features ${FIRMWARE_FEATURES:-firmware,dtls}, profile firmware (arm-none-eabi-gcc -Os, newlib-nano)"
 echo "  flash (library share): $flash bytes   budget $budget; the vendor's CoAP client: ~47,700 (40,800 with logs muted)"
 echo "  static RAM (library share): $ram bytes   budget $ram_budget (peak heap: tests/ram.rs)"
 echo "largest contributors (bytes):"

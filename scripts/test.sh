@@ -3,8 +3,8 @@
 # (emulator, C ABI, C example end to end, DTLS), then every snippet of the
 # docs (scripts/doc-check.sh: the demo, the CMake build with its ctest
 # suite, ...), the find_package/add_subdirectory/pkg-config consumers, the
-# Cortex-M4 footprint gate, the CPU bench, and the firmware build running in
-# QEMU (Cortex-M4) against the emulator.
+# Cortex-M4 footprint gate, the wake-cycle and CPU benches, and the
+# firmware build running in QEMU (Cortex-M4) against the emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,9 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
+echo "== session store (feature session-store): lints and unit tests"
+cargo clippy -p iotx-coap --all-targets --features session-store -- -D warnings
+cargo test -p iotx-coap --lib --test rust_session_store --features session-store
 echo "== docs: every snippet of the READMEs, run as written"
 # Includes the demo, the CMake build with its ctest suite (examples-c/README.md),
 # the by-hand and pkg-config builds, and the emulator's load generator.
@@ -28,6 +31,8 @@ if bench/footprint.sh --budget 1000 >/dev/null 2>&1; then
     echo "bench/footprint.sh passed a 1,000-byte budget: the gate is broken" >&2
     exit 1
 fi
+echo "== wake cycle of a battery device: bytes fresh vs resumed (session store)"
+bench/wake.sh
 echo "== instructions per uplink (callgrind)"
 bench/cpu.sh
 echo "== firmware on a Cortex-M4 (QEMU mps2-an386)"

@@ -63,6 +63,9 @@ struct Inner<P: Platform, U> {
     /// tried (exponential backoff with jitter).
     connect_failures: u32,
     connect_at: u64,
+    /// Started from a stored session: the first `authenticate` is done.
+    #[cfg(feature = "session-store")]
+    resumed: bool,
 }
 
 /// Backoff between failed attempts at a new transport: the first retry
@@ -162,12 +165,17 @@ impl<P: Platform, U: Send> Client<P, U> {
         })?;
         let lock = platform.new_lock().ok_or(ConnectError::Unreachable)?;
         cfg.seed = (u64::from(platform.random_u32()) << 32) | u64::from(platform.random_u32());
+        #[cfg(feature = "session-store")]
+        let (session, resumed) = crate::platform::session_store::restore(&platform, &endpoint, cfg);
         Ok(Client {
             endpoint,
             wait_ms: wait_ms.max(1),
             lock,
             inner: UnsafeCell::new(Inner {
+                #[cfg(not(feature = "session-store"))]
                 session: Session::new(cfg),
+                #[cfg(feature = "session-store")]
+                session,
                 transport: Some(Arc::new(transport)),
                 progress: (0, 0),
                 refusals: 0,
@@ -176,6 +184,8 @@ impl<P: Platform, U: Send> Client<P, U> {
                 connecting: false,
                 connect_failures: 0,
                 connect_at: 0,
+                #[cfg(feature = "session-store")]
+                resumed,
             }),
             closing: AtomicBool::new(false),
             platform,
@@ -214,6 +224,9 @@ impl<P: Platform, U: Send> Client<P, U> {
     /// Takes everything the session wants done, with the transport to do
     /// it on.
     fn drain(&self, inner: &mut Inner<P, U>) -> Batch<P, U> {
+        // Write-ahead: stored before any of these datagrams leaves.
+        #[cfg(feature = "session-store")]
+        crate::platform::session_store::persist(&self.platform, &self.endpoint, &mut inner.session);
         Batch {
             transmit: inner.session.take_transmit(),
             events: inner.session.take_events(),
@@ -389,6 +402,11 @@ impl<P: Platform, U: Send> Client<P, U> {
     /// times out (RFC 7252 retransmission). Other events that arrive
     /// meanwhile go to `on_event`.
     pub fn authenticate(&self, on_event: &mut dyn FnMut(ClientEvent<U>)) -> Result<(), AuthError> {
+        // A stored session stands for the first auth: no traffic at all.
+        #[cfg(feature = "session-store")]
+        if self.with(|i| core::mem::take(&mut i.resumed) && i.session.is_authed()) {
+            return Ok(());
+        }
         let now = self.platform.now_ms();
         if self.with(|i| self.claim_connect(i, now, true)) {
             self.reconnect().map_err(|(e, _)| AuthError::Connect(e))?;

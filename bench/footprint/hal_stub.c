@@ -24,3 +24,8 @@ unsigned int HAL_DTLSSession_write(DTLSContext *c, const unsigned char *p, unsig
 unsigned int HAL_DTLSSession_read(DTLSContext *c, unsigned char *p, unsigned int *n, unsigned int t)
 { (void)c; (void)p; (void)n; (void)t; return 0; }
 unsigned int HAL_DTLSSession_free(DTLSContext *c) { (void)c; return 0; }
+/* Key-value store: called only by a library built with feature session-store. */
+int HAL_Kv_Set(const char *key, const void *val, int len, int sync)
+{ (void)key; (void)val; (void)len; (void)sync; return 0; }
+int HAL_Kv_Get(const char *key, void *val, int *buffer_len)
+{ (void)key; (void)val; (void)buffer_len; return -1; }

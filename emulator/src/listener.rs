@@ -250,6 +250,7 @@ impl<T: DatagramTransport> Listener<T> {
                 Ok(Some((n, peer))) => {
                     let bytes = buf[..n].to_vec();
                     Counters::inc(&self.platform.counters.received);
+                    Counters::add(&self.platform.counters.received_bytes, n);
                     // Whatever a datagram contains, it must not take the listener down.
                     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         self.pass(Dir::In, peer, bytes)
@@ -383,6 +384,7 @@ impl<T: DatagramTransport> Listener<T> {
         match dir {
             Dir::Out => {
                 Counters::inc(&self.counters().sent);
+                Counters::add(&self.counters().sent_bytes, bytes.len());
                 let _ = self.transport.send(&bytes, peer);
             }
             Dir::In => self.process(peer, &bytes),

@@ -24,6 +24,8 @@ pub(crate) struct Counters {
     pub uplink_rejected: AtomicU64,
     pub other_rejected: AtomicU64,
     pub sent: AtomicU64,
+    pub received_bytes: AtomicU64,
+    pub sent_bytes: AtomicU64,
     pub retransmits: AtomicU64,
     pub inbound: DirCounters,
     pub outbound: DirCounters,
@@ -32,6 +34,10 @@ pub(crate) struct Counters {
 impl Counters {
     pub fn inc(c: &AtomicU64) {
         c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn add(c: &AtomicU64, n: usize) {
+        c.fetch_add(n as u64, Ordering::Relaxed);
     }
 
     pub fn snapshot(&self) -> Stats {
@@ -52,6 +58,8 @@ impl Counters {
             uplink_rejected: g(&self.uplink_rejected),
             other_rejected: g(&self.other_rejected),
             sent: g(&self.sent),
+            received_bytes: g(&self.received_bytes),
+            sent_bytes: g(&self.sent_bytes),
             retransmits: g(&self.retransmits),
             inbound: d(&self.inbound),
             outbound: d(&self.outbound),
@@ -85,6 +93,11 @@ pub struct Stats {
     pub other_rejected: u64,
     /// Datagrams actually sent (after outbound faults).
     pub sent: u64,
+    /// UDP payload bytes of the datagrams counted in `received` (for DTLS,
+    /// of the records' plaintext).
+    pub received_bytes: u64,
+    /// UDP payload bytes of the datagrams counted in `sent`.
+    pub sent_bytes: u64,
     /// Retransmissions of separate (CON) responses.
     pub retransmits: u64,
     /// Faults injected on datagrams from devices.

@@ -64,6 +64,15 @@ int HAL_UDP_sendto(intptr_t sockfd, const NetworkAddr *p_remote, const unsigned 
 
 DLL_HAL_API int HAL_DTLSHooks_set(dtls_hooks_t *hooks);
 
+/* Key-value storage: 0 on success, negative on failure. HAL_Kv_Get takes
+ * the buffer's size in *buffer_len and returns the value's length there.
+ * Called only by a library built with the session store (cargo feature
+ * session-store, CMake IOTX_COAP_SESSION_STORE): a 2.x firmware opting in
+ * provides these with the same signatures. */
+int HAL_Kv_Set(const char *key, const void *val, int len, int sync);
+int HAL_Kv_Get(const char *key, void *val, int *buffer_len);
+int HAL_Kv_Del(const char *key);
+
 #if defined(__cplusplus)
 }
 #endif

@@ -18,6 +18,8 @@
 pub mod exchange;
 pub mod message;
 pub mod psk;
+#[cfg(feature = "session-store")]
+pub mod resume;
 pub mod session;
 pub mod sign;
 pub mod url;

@@ -239,6 +239,9 @@ struct Authed {
     token: String,
     key: Option<PskKey>,
     next_seq: u64,
+    /// PSK: what a stored session needs, with the sequence reservation.
+    #[cfg(feature = "session-store")]
+    kept: Option<super::resume::PskState>,
 }
 
 pub struct Session<U> {
@@ -255,6 +258,9 @@ pub struct Session<U> {
     /// Why the last auth answer was unusable, when the answer says more
     /// than its code.
     auth_problem: Option<AuthProblem>,
+    /// The stored session must be written before the next transmission.
+    #[cfg(feature = "session-store")]
+    persist: bool,
 }
 
 impl<U> Session<U> {
@@ -274,6 +280,8 @@ impl<U> Session<U> {
             reauths: 0,
             auth_gen: 0,
             auth_problem: None,
+            #[cfg(feature = "session-store")]
+            persist: false,
         }
     }
 
@@ -472,6 +480,15 @@ impl<U> Session<U> {
             return d;
         };
         let mut num = sign::itoa_buf();
+        #[cfg(feature = "session-store")]
+        if let Some(kept) = &mut authed.kept {
+            // Write-ahead: the reservation is stored before this number
+            // goes out (see crate::core::resume).
+            if authed.next_seq >= kept.seq_reserved {
+                kept.seq_reserved = authed.next_seq.saturating_add(super::resume::SEQ_BLOCK);
+                self.persist = true;
+            }
+        }
         let seq = sign::fmt_u64(&mut num, authed.next_seq).as_bytes();
         if let Some(out) = w.option_space(OPTION_SEQ, psk::cipher_len(seq.len())) {
             key.encrypt_to(seq, out);
@@ -678,10 +695,14 @@ impl<U> Session<U> {
         };
         // The guide: seq must be larger than seqOffset.
         let next_seq = resp.seq_offset.unwrap_or(0).saturating_add(1);
+        #[cfg(feature = "session-store")]
+        let kept = self.keep_auth(&resp, next_seq);
         self.auth = Auth::Done(Authed {
             token: resp.token,
             key,
             next_seq,
+            #[cfg(feature = "session-store")]
+            kept,
         });
         self.auth_gen = self.auth_gen.wrapping_add(1);
         self.events.push(Event::Authenticated);
@@ -692,6 +713,67 @@ impl<U> Session<U> {
                 self.relaunch(now, up);
             }
         }
+    }
+}
+
+/// Stored sessions (feature `session-store`; the record is
+/// [`crate::core::resume`]'s).
+#[cfg(feature = "session-store")]
+impl<U> Session<U> {
+    /// A session that goes on with a stored token, as authenticated, without
+    /// network traffic. In PSK mode the key is derived from `random` as
+    /// after a real auth, and numbering starts at the stored reservation.
+    pub fn resumed(cfg: Config, state: super::resume::Resumable) -> Self {
+        let mut s = Session::new(cfg);
+        let key = state
+            .psk
+            .as_ref()
+            .map(|p| PskKey::derive(s.cfg.device_secret.as_bytes(), p.random.as_bytes()));
+        s.auth = Auth::Done(Authed {
+            token: state.token,
+            key,
+            next_seq: state.psk.as_ref().map_or(1, |p| p.seq_reserved),
+            kept: state.psk,
+        });
+        s.auth_gen = 1;
+        s
+    }
+
+    /// What to store, when it changed since the last call: after every
+    /// successful auth, and before the first PSK uplink whose number lies
+    /// past the stored reservation. The driver must write it before it
+    /// transmits anything the session produced since.
+    pub fn take_persist(&mut self) -> Option<super::resume::Resumable> {
+        if !core::mem::take(&mut self.persist) {
+            return None;
+        }
+        match &self.auth {
+            Auth::Done(a) => Some(super::resume::Resumable {
+                token: a.token.clone(),
+                psk: a.kept.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The stored half of a new auth: a first block of numbers reserved
+    /// at once, so the first uplink needs no second write.
+    fn keep_auth(
+        &mut self,
+        resp: &sign::AuthResponse,
+        next_seq: u64,
+    ) -> Option<super::resume::PskState> {
+        self.persist = true;
+        // A `random` the record cannot hold stores a session that no boot
+        // resumes (a PSK endpoint refuses a token-only record).
+        let random = resp.random.clone().filter(|r| {
+            self.cfg.security == Security::Psk && r.len() <= super::resume::MAX_RANDOM_LEN
+        })?;
+        Some(super::resume::PskState {
+            random,
+            seq_offset: resp.seq_offset.unwrap_or(0),
+            seq_reserved: next_seq.saturating_add(super::resume::SEQ_BLOCK),
+        })
     }
 }
 

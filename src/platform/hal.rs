@@ -68,6 +68,20 @@ extern "C" {
     fn HAL_DTLSSession_free(ctx: *mut c_void) -> c_uint;
 }
 
+// The vendor 3.x key-value store (`wrappers.h`); a 2.x firmware that
+// builds with feature `session-store` provides these two with the same
+// signatures (README "Battery devices").
+#[cfg(feature = "session-store")]
+#[allow(non_snake_case)]
+extern "C" {
+    fn HAL_Kv_Set(key: *const c_char, val: *const c_void, len: c_int, sync: c_int) -> c_int;
+    fn HAL_Kv_Get(key: *const c_char, val: *mut c_void, buffer_len: *mut c_int) -> c_int;
+}
+
+/// [`crate::core::resume::STORE_KEY`], NUL-terminated.
+#[cfg(feature = "session-store")]
+const KV_KEY: &core::ffi::CStr = c"iotx_coap_sess";
+
 /// `IOT_SetLogLevel`'s setting: the application's process-wide choice, as
 /// in the vendor SDK (it is not protocol state).
 pub static LOG_LEVEL: AtomicI32 = AtomicI32::new(LogLevel::Warning as i32);
@@ -401,5 +415,24 @@ impl Platform for HalPlatform {
 
     fn log_enabled(&self, level: LogLevel) -> bool {
         (level as i32) <= LOG_LEVEL.load(Ordering::Relaxed)
+    }
+
+    #[cfg(feature = "session-store")]
+    fn load_session(&self, buf: &mut [u8]) -> Option<usize> {
+        let mut len = c_int::try_from(buf.len()).ok()?;
+        // SAFETY: the key is NUL-terminated; buf is writable for len bytes.
+        let rc = unsafe { HAL_Kv_Get(KV_KEY.as_ptr(), buf.as_mut_ptr().cast(), &mut len) };
+        // A HAL that reports more than the buffer held is not believed.
+        (rc == 0 && len > 0 && len as usize <= buf.len()).then_some(len as usize)
+    }
+
+    #[cfg(feature = "session-store")]
+    fn store_session(&self, record: &[u8]) -> bool {
+        let Ok(len) = c_int::try_from(record.len()) else {
+            return false;
+        };
+        // SAFETY: the key is NUL-terminated; record is readable for len
+        // bytes. sync = 1: on flash before the datagram it covers leaves.
+        unsafe { HAL_Kv_Set(KV_KEY.as_ptr(), record.as_ptr().cast(), len, 1) == 0 }
     }
 }

@@ -19,6 +19,8 @@ pub mod hal;
 pub mod heap_stats;
 #[cfg(all(feature = "firmware", not(feature = "std"), not(target_os = "none")))]
 mod hosted_panic;
+#[cfg(feature = "session-store")]
+pub(crate) mod session_store;
 #[cfg(feature = "std")]
 pub mod std_udp;
 
@@ -86,4 +88,19 @@ pub trait Platform: Send + Sync {
     /// One log line, already filtered by level; `parts` are concatenated.
     fn log(&self, level: LogLevel, parts: &[&str]);
     fn log_enabled(&self, level: LogLevel) -> bool;
+
+    /// Reads the stored session record (feature `session-store`) into
+    /// `buf`: `Some(len)`, or `None` when there is none or no storage.
+    /// The record is checked by the caller; any bytes are safe to return.
+    #[cfg(feature = "session-store")]
+    fn load_session(&self, _buf: &mut [u8]) -> Option<usize> {
+        None
+    }
+    /// Replaces the stored session record, durably, before returning
+    /// (datagrams wait for it). `false` when it could not be written; a
+    /// platform without storage keeps nothing and returns `true`.
+    #[cfg(feature = "session-store")]
+    fn store_session(&self, _record: &[u8]) -> bool {
+        true
+    }
 }

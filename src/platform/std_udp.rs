@@ -12,6 +12,9 @@ use crate::core::url::{Endpoint, Security};
 pub struct StdPlatform {
     start: Instant,
     log_level: Option<LogLevel>,
+    /// Where the stored session lives (feature `session-store`).
+    #[cfg(feature = "session-store")]
+    session_file: Option<std::path::PathBuf>,
 }
 
 impl StdPlatform {
@@ -19,7 +22,18 @@ impl StdPlatform {
         StdPlatform {
             start: Instant::now(),
             log_level: None,
+            #[cfg(feature = "session-store")]
+            session_file: None,
         }
+    }
+
+    /// Keeps the session in `path` across restarts (feature
+    /// `session-store`): replaced atomically (a temporary file beside it,
+    /// synced, then renamed over it).
+    #[cfg(feature = "session-store")]
+    pub fn with_session_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.session_file = Some(path.into());
+        self
     }
 
     /// Log lines at or above `level` go to stderr.
@@ -122,6 +136,29 @@ impl Platform for StdPlatform {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
         h.write_u128(self.start.elapsed().as_nanos());
         h.finish() as u32
+    }
+
+    #[cfg(feature = "session-store")]
+    fn load_session(&self, buf: &mut [u8]) -> Option<usize> {
+        let bytes = std::fs::read(self.session_file.as_ref()?).ok()?;
+        let out = buf.get_mut(..bytes.len())?;
+        out.copy_from_slice(&bytes);
+        Some(bytes.len())
+    }
+
+    #[cfg(feature = "session-store")]
+    fn store_session(&self, record: &[u8]) -> bool {
+        use std::io::Write;
+        let Some(path) = &self.session_file else {
+            return true;
+        };
+        let mut tmp = path.clone().into_os_string();
+        tmp.push(".tmp");
+        let written = std::fs::File::create(&tmp).and_then(|mut f| {
+            f.write_all(record)?;
+            f.sync_all()
+        });
+        written.and_then(|()| std::fs::rename(&tmp, path)).is_ok()
     }
 
     fn new_lock(&self) -> Option<StdLock> {

@@ -97,6 +97,34 @@ pub fn build_lib_and_sim() {
     }
 }
 
+/// The C library with the session store (feature `session-store`), built
+/// as README "Battery devices" builds it (`cargo c-lib --features
+/// session-store`, profile `c-release`) into its own target dir
+/// (`session-store/` under the target dir), once per process.
+pub fn build_session_store_lib() -> PathBuf {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let r = BUILT.get_or_init(|| {
+        let dir = target_dir().join("session-store");
+        cargo_build(&[
+            "--lib",
+            "-p",
+            "iotx-coap",
+            "--no-default-features",
+            "--features",
+            "firmware,dtls,hints,session-store",
+            "--profile",
+            "c-release",
+            "--target-dir",
+            dir.to_str().expect("UTF-8 target dir"),
+        ])?;
+        Ok(dir.join("c-release").join("libiotx_coap.a"))
+    });
+    match r {
+        Ok(p) => p.clone(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
 /// A fresh, empty directory under the system temp dir, unique per process
 /// and call. Removed by [`TempDir`]'s `Drop` unless `IOTX_KEEP_TEMP` is set.
 pub struct TempDir(PathBuf);
@@ -135,6 +163,12 @@ impl Drop for TempDir {
 /// DTLS layer uses it). Panics with gcc's output
 /// on failure. Call [`build_lib_and_sim`] first.
 pub fn compile_c(out: &Path, sources: &[&Path], extra: &[&str]) {
+    compile_c_with_lib(&staticlib_path(), out, sources, extra)
+}
+
+/// [`compile_c`] against the staticlib at `lib` (a build with other
+/// features).
+pub fn compile_c_with_lib(lib: &Path, out: &Path, sources: &[&Path], extra: &[&str]) {
     let root = workspace_root();
     let mut hal: Vec<PathBuf> = fs::read_dir(root.join("hal/linux"))
         .expect("hal/linux")
@@ -167,7 +201,7 @@ pub fn compile_c(out: &Path, sources: &[&Path], extra: &[&str]) {
         .args(extra)
         .args(sources)
         .args(&hal)
-        .arg(staticlib_path())
+        .arg(lib)
         .args(if openssl {
             &["-lssl", "-lcrypto"][..]
         } else {
