@@ -21,8 +21,12 @@ fi
 
 features=${FIRMWARE_FEATURES:-firmware,dtls}
 target_dir=${FIRMWARE_TARGET_DIR:-target/firmware}
-RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$target_dir /usr/bin/cargo build -q -p iotx-coap \
-    -Zbuild-std=core,alloc --target thumbv7em-none-eabihf \
+# `cargo rustc --crate-type staticlib`, not `cargo build`: the package also
+# declares an rlib, and rustc skips LTO for a build that emits one, so
+# `cargo build` leaves every crate in its own object (measured: ~6.7 KB more
+# flash). Built alone, the staticlib gets the profile's fat LTO.
+RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$target_dir /usr/bin/cargo rustc -q -p iotx-coap \
+    --lib --crate-type staticlib -Zbuild-std=core,alloc --target thumbv7em-none-eabihf \
     --no-default-features --features "$features" --profile firmware >&2
 lib=$target_dir/thumbv7em-none-eabihf/firmware/libiotx_coap.a
 

@@ -9,6 +9,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use hmac::{Hmac, Mac};
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,13 +161,10 @@ pub fn auth_body(p: &AuthParams<'_>, device_secret: &[u8]) -> Vec<u8> {
 
 /// The platform's 2.05 answer to `/auth`. PSK adds `random` and `seqOffset`.
 /// `Debug` shows neither the token nor the random (both are credentials).
-#[derive(Deserialize, Default, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Default, PartialEq, Eq)]
 pub struct AuthResponse {
     pub token: String,
-    #[serde(default)]
     pub random: Option<String>,
-    #[serde(default)]
     pub seq_offset: Option<u64>,
 }
 
@@ -177,6 +175,75 @@ impl core::fmt::Debug for AuthResponse {
             .field("random", &self.random.as_ref().map(|_| "<redacted>"))
             .field("seq_offset", &self.seq_offset)
             .finish()
+    }
+}
+
+/// Read by hand rather than derived: keys and both text fields go through
+/// one visitor type ([`Text`]), so serde-json-core's string reader (with
+/// its unescaping) is instantiated once for them instead of once per
+/// visitor (field names, `String`). Same rules as the derived reader:
+/// unknown keys skipped, duplicates and a missing or null token refused.
+impl<'de> Deserialize<'de> for AuthResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(AuthResponseVisitor)
+    }
+}
+
+struct AuthResponseVisitor;
+
+impl<'de> Visitor<'de> for AuthResponseVisitor {
+    type Value = AuthResponse;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("the /auth reply object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AuthResponse, A::Error> {
+        let (mut token, mut random, mut seq_offset) = (None, None, None);
+        while let Some(Text(key)) = map.next_key()? {
+            let duplicate = match key.as_str() {
+                "token" => token.replace(map.next_value::<Option<Text>>()?).is_some(),
+                "random" => random.replace(map.next_value::<Option<Text>>()?).is_some(),
+                "seqOffset" => seq_offset
+                    .replace(map.next_value::<Option<u64>>()?)
+                    .is_some(),
+                _ => map.next_value::<IgnoredAny>().map(|_| false)?,
+            };
+            if duplicate {
+                return Err(de::Error::custom("duplicate field"));
+            }
+        }
+        let Some(Some(Text(token))) = token else {
+            return Err(de::Error::missing_field("token"));
+        };
+        Ok(AuthResponse {
+            token,
+            random: random.flatten().map(|Text(r)| r),
+            seq_offset: seq_offset.flatten(),
+        })
+    }
+}
+
+/// A JSON string (a key or a value), unescaped.
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl Visitor<'_> for TextVisitor {
+    type Value = Text;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+        Ok(Text(String::from(v)))
     }
 }
 
@@ -336,6 +403,21 @@ mod tests {
         assert_eq!(r.seq_offset, Some(7));
         assert!(parse_auth_response(br#"{"token":"t","seqOffset":-1}"#).is_none());
         assert!(parse_auth_response(br#"{"token":"t"} trailing"#).is_none());
+    }
+
+    #[test]
+    fn auth_response_refuses_duplicates_and_null_token() {
+        assert!(parse_auth_response(br#"{"token":"a","token":"b"}"#).is_none());
+        assert!(parse_auth_response(br#"{"token":"a","seqOffset":1,"seqOffset":2}"#).is_none());
+        assert!(parse_auth_response(br#"{"token":null}"#).is_none());
+        assert!(parse_auth_response(br#"{"token":7}"#).is_none());
+        assert!(parse_auth_response(br#"["t"]"#).is_none());
+        let r =
+            parse_auth_response(br#"{"tok\u0065n":"t","random":null,"seqOffset":null}"#).unwrap();
+        assert_eq!(
+            (r.token.as_str(), r.random, r.seq_offset),
+            ("t", None, None)
+        );
     }
 
     #[test]
