@@ -31,9 +31,9 @@ cargo c-lib -q
 stable=$(share "$target/c-release/libiotx_coap.a")
 
 scripts/firmware-lib.sh >/dev/null # installs the Debian Rust packages when missing
-RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Cforce-unwind-tables=no -Zlocation-detail=none --cfg aes_force_soft --cfg aes_compact" \
-    RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$target/linux-share/cargo /usr/bin/cargo build -q \
-    -p iotx-coap --lib -Zbuild-std=core,alloc --target x86_64-unknown-linux-gnu \
+RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Cforce-unwind-tables=no -Zlocation-detail=none -Cllvm-args=-inline-threshold=10 --cfg aes_force_soft --cfg aes_compact" \
+    RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$target/linux-share/cargo /usr/bin/cargo rustc -q \
+    -p iotx-coap --lib --crate-type staticlib -Zbuild-std=core,alloc --target x86_64-unknown-linux-gnu \
     --no-default-features --features firmware,dtls --profile firmware
 from_source=$(share "$target/linux-share/cargo/x86_64-unknown-linux-gnu/firmware/libiotx_coap.a")
 
