@@ -277,12 +277,21 @@ extern "C" {
 iotx_coap_context_t *IOT_CoAP_Init(iotx_coap_config_t *p_config);
 
 /**
- * Frees the context and sets `*p_context` to NULL. NULL-safe; a second
- * call through the same `**` is a no-op.
+ * Ends the context and sets `*p_context` to NULL. NULL-safe; a second
+ * call through the same `**` is a no-op. Requests still waiting get their
+ * one outcome first: `SEND_FAILED` (with their `user_data`) through the
+ * event handler, or `AUTH_FAILED` for an auth in progress.
+ *
+ * Called from a callback (inside `IOT_CoAP_Yield`, `DeviceNameAuth` or
+ * `SendMessage` on the same context), it returns at once: the calling
+ * entry point reads nothing more and ends the context when the callback
+ * returns (answers already received in that turn are still delivered).
+ * Either way the context takes no calls from the moment Deinit is called
+ * (they return `IOTX_ERR_INVALID_PARAM`).
  *
  * # Safety
- * `p_context` NULL or pointing to NULL or to a live context, which no other
- * thread is using.
+ * `p_context` NULL or pointing to NULL or to a context from
+ * `IOT_CoAP_Init`, not already ended.
  */
 void IOT_CoAP_Deinit(iotx_coap_context_t **p_context);
 
