@@ -89,10 +89,27 @@ enum Call {
     GarbageCtx(Vec<u8>),
     /// Getters outside a callback, on NULL or a garbage message.
     GetOutside(Vec<u8>, bool),
-    Ioctl { option: i32, data: Vec<u8>, null: bool },
-    SetupConnInfo { pk: Option<Vec<u8>>, dn: Option<Vec<u8>>, ds: Option<Vec<u8>>, info: bool },
+    Ioctl {
+        option: i32,
+        data: Vec<u8>,
+        null: bool,
+    },
+    SetupConnInfo {
+        pk: Option<Vec<u8>>,
+        dn: Option<Vec<u8>>,
+        ds: Option<Vec<u8>>,
+        info: bool,
+    },
     /// Answers the `which`-th request sent so far (derived datagram).
-    Answer { which: u16, ty: u8, code: u8, mid: u16, same_token: bool, payload: Vec<u8>, encrypt: bool },
+    Answer {
+        which: u16,
+        ty: u8,
+        code: u8,
+        mid: u16,
+        same_token: bool,
+        payload: Vec<u8>,
+        encrypt: bool,
+    },
     AutoAnswer(Option<u8>),
     Raw(Vec<u8>),
     ReadFault(bool),
@@ -137,7 +154,11 @@ struct Server {
 static SERVER: std::sync::Mutex<Option<Server>> = std::sync::Mutex::new(None);
 
 fn server<R>(f: impl FnOnce(&mut Server) -> R) -> Option<R> {
-    SERVER.lock().unwrap_or_else(|e| e.into_inner()).as_mut().map(f)
+    SERVER
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_mut()
+        .map(f)
 }
 
 /// Answers what the library writes: its `/auth` per the auth mode, its
@@ -158,9 +179,19 @@ fn on_write(hal: &mut State, d: &[u8]) {
                     } else {
                         format!(r#"{{"token":"t{token}"}}"#)
                     };
-                    Some(coap::encode(2, 0x45, s.mid, &s.token, &[], body.as_bytes(), false))
+                    Some(coap::encode(
+                        2,
+                        0x45,
+                        s.mid,
+                        &s.token,
+                        &[],
+                        body.as_bytes(),
+                        false,
+                    ))
                 }
-                AuthMode::Code(code, body) => Some(coap::encode(2, *code, s.mid, &s.token, &[], body, false)),
+                AuthMode::Code(code, body) => {
+                    Some(coap::encode(2, *code, s.mid, &s.token, &[], body, false))
+                }
                 AuthMode::Silent => None,
             }
         } else {
@@ -186,19 +217,37 @@ unsafe extern "C" fn on_response(arg: *mut c_void, msg: *mut c_void) {
     let mut code: iotx_coap_resp_code_t = -1;
     // SAFETY: msg as given to the callback; out-pointers are locals or NULL.
     unsafe {
-        assert_eq!(IOT_CoAP_GetMessagePayload(msg, &mut payload, &mut len), IOTX_SUCCESS);
+        assert_eq!(
+            IOT_CoAP_GetMessagePayload(msg, &mut payload, &mut len),
+            IOTX_SUCCESS
+        );
         assert_eq!(IOT_CoAP_GetMessageCode(msg, &mut code), IOTX_SUCCESS);
-        assert_eq!(IOT_CoAP_GetMessagePayload(msg, std::ptr::null_mut(), &mut len), IOTX_ERR_INVALID_PARAM);
-        assert_eq!(IOT_CoAP_GetMessagePayload(msg, &mut payload, std::ptr::null_mut()), IOTX_ERR_INVALID_PARAM);
-        assert_eq!(IOT_CoAP_GetMessageCode(msg, std::ptr::null_mut()), IOTX_ERR_INVALID_PARAM);
-        assert!(len >= 0 && !payload.is_null(), "payload {payload:?} len {len}");
+        assert_eq!(
+            IOT_CoAP_GetMessagePayload(msg, std::ptr::null_mut(), &mut len),
+            IOTX_ERR_INVALID_PARAM
+        );
+        assert_eq!(
+            IOT_CoAP_GetMessagePayload(msg, &mut payload, std::ptr::null_mut()),
+            IOTX_ERR_INVALID_PARAM
+        );
+        assert_eq!(
+            IOT_CoAP_GetMessageCode(msg, std::ptr::null_mut()),
+            IOTX_ERR_INVALID_PARAM
+        );
+        assert!(
+            len >= 0 && !payload.is_null(),
+            "payload {payload:?} len {len}"
+        );
         // Readable to its end, and NUL-terminated just past it.
         let bytes = std::slice::from_raw_parts(payload, len as usize + 1);
         assert_eq!(bytes[len as usize], 0, "payload not followed by a NUL");
     }
     assert!((0..=0xff).contains(&code), "code {code:#x}");
     if iotx_coap_fuzz::report_known_bugs() {
-        assert!((2..=5).contains(&(code >> 5)), "delivered code {code:#04x} is not a response code");
+        assert!(
+            (2..=5).contains(&(code >> 5)),
+            "delivered code {code:#04x} is not a response code"
+        );
     }
     outcome(id, "response callback");
 }
@@ -206,7 +255,10 @@ unsafe extern "C" fn on_response(arg: *mut c_void, msg: *mut c_void) {
 unsafe extern "C" fn on_event(ctx: *mut c_void, event: iotx_coap_event_t, data: *mut c_void) {
     BOOK.with(|b| {
         let b = b.borrow();
-        assert!(b.ctx == 0 || ctx as usize == b.ctx, "event for another context {ctx:?}");
+        assert!(
+            b.ctx == 0 || ctx as usize == b.ctx,
+            "event for another context {ctx:?}"
+        );
     });
     match event {
         IOTX_COAP_EVENT_SEND_FAILED => outcome(data as usize, "SEND_FAILED"),
@@ -220,7 +272,10 @@ unsafe extern "C" fn on_event(ctx: *mut c_void, event: iotx_coap_event_t, data: 
 fn outcome(id: usize, what: &str) {
     BOOK.with(|b| {
         let mut b = b.borrow_mut();
-        assert!(b.in_send != Some(id), "{what} for message {id} inside its own SendMessage");
+        assert!(
+            b.in_send != Some(id),
+            "{what} for message {id} inside its own SendMessage"
+        );
         let Some(entry) = b.sent.get_mut(&id) else {
             panic!("{what} for user_data {id}, never accepted by IOT_CoAP_SendMessage");
         };
@@ -272,27 +327,47 @@ impl Run {
 
     fn call(&mut self, c: &Call) {
         match c {
-            Call::Send { null_ctx, path, null_msg, msg_type, content_type, payload_len, null_payload, callback } => {
+            Call::Send {
+                null_ctx,
+                path,
+                null_msg,
+                msg_type,
+                content_type,
+                payload_len,
+                null_payload,
+                callback,
+            } => {
                 let mut path_buf = match path {
                     Path::Proper => c_string(format!("/topic/{PK}/{DN}/update").as_bytes(), 200),
                     Path::Null => Vec::new(),
                     Path::Text(t) => c_string(t, 300),
                     Path::Long(n) => c_string(&vec![b'a'; usize::from(*n % 400)], 400),
                 };
-                let p_path =
-                    if path_buf.is_empty() { std::ptr::null_mut() } else { path_buf.as_mut_ptr().cast::<c_char>() };
+                let p_path = if path_buf.is_empty() {
+                    std::ptr::null_mut()
+                } else {
+                    path_buf.as_mut_ptr().cast::<c_char>()
+                };
                 let len = usize::from(*payload_len) % (self.payload_buf.len() + 1);
                 let id = self.next_id;
                 self.next_id += 1;
                 let mut msg = iotx_message_t {
-                    p_payload: if *null_payload { std::ptr::null_mut() } else { self.payload_buf.as_mut_ptr() },
+                    p_payload: if *null_payload {
+                        std::ptr::null_mut()
+                    } else {
+                        self.payload_buf.as_mut_ptr()
+                    },
                     payload_len: len as u16,
                     content_type: *content_type % 3,
                     msg_type: *msg_type % 3,
                     user_data: id as *mut c_void,
                     resp_callback: if *callback { Some(on_response) } else { None },
                 };
-                let p_msg = if *null_msg { std::ptr::null_mut() } else { &mut msg as *mut iotx_message_t };
+                let p_msg = if *null_msg {
+                    std::ptr::null_mut()
+                } else {
+                    &mut msg as *mut iotx_message_t
+                };
                 let ctx = self.ctx_or_null(*null_ctx);
                 BOOK.with(|b| b.borrow_mut().in_send = Some(id));
                 // SAFETY: every pointer is NULL or valid for what it claims.
@@ -305,7 +380,10 @@ impl Run {
                     || !(0..=1).contains(&msg.content_type)
                     || (*null_payload && len > 0);
                 if invalid {
-                    assert_eq!(rc, IOTX_ERR_INVALID_PARAM, "SendMessage with invalid arguments");
+                    assert_eq!(
+                        rc, IOTX_ERR_INVALID_PARAM,
+                        "SendMessage with invalid arguments"
+                    );
                 } else {
                     assert!(
                         [
@@ -330,7 +408,11 @@ impl Run {
                 let ctx = self.ctx_or_null(*null_ctx);
                 // SAFETY: NULL or the live context.
                 let rc = unsafe { IOT_CoAP_Yield(ctx) };
-                let want = if ctx.is_null() { IOTX_ERR_INVALID_PARAM } else { IOTX_SUCCESS };
+                let want = if ctx.is_null() {
+                    IOTX_ERR_INVALID_PARAM
+                } else {
+                    IOTX_SUCCESS
+                };
                 assert_eq!(rc, want, "Yield");
             }
             Call::Auth { null_ctx } => {
@@ -341,7 +423,8 @@ impl Run {
                     assert_eq!(rc, IOTX_ERR_INVALID_PARAM);
                 } else {
                     assert!(
-                        [IOTX_SUCCESS, IOTX_ERR_AUTH_FAILED, IOTX_ERR_SEND_MSG_FAILED].contains(&rc),
+                        [IOTX_SUCCESS, IOTX_ERR_AUTH_FAILED, IOTX_ERR_SEND_MSG_FAILED]
+                            .contains(&rc),
                         "DeviceNameAuth returned {rc}"
                     );
                 }
@@ -363,22 +446,38 @@ impl Run {
                 unsafe {
                     assert_eq!(IOT_CoAP_Yield(p), IOTX_ERR_INVALID_PARAM);
                     assert_eq!(IOT_CoAP_DeviceNameAuth(p), IOTX_ERR_INVALID_PARAM);
-                    assert_eq!(IOT_CoAP_SendMessage(p, path.as_mut_ptr().cast(), &mut m), IOTX_ERR_INVALID_PARAM);
-                    assert_eq!(iotx_coap::ffi::v3::IOT_CoAP_GetCurToken(p), IOTX_ERR_INVALID_PARAM as u32);
+                    assert_eq!(
+                        IOT_CoAP_SendMessage(p, path.as_mut_ptr().cast(), &mut m),
+                        IOTX_ERR_INVALID_PARAM
+                    );
+                    assert_eq!(
+                        iotx_coap::ffi::v3::IOT_CoAP_GetCurToken(p),
+                        IOTX_ERR_INVALID_PARAM as u32
+                    );
                     IOT_CoAP_Deinit(&mut pp);
                 }
                 assert_eq!(pp, p, "Deinit of a garbage context must leave it alone");
             }
             Call::GetOutside(bytes, null) => {
                 let mut g = garbage(bytes, 256);
-                let msg = if *null { std::ptr::null_mut() } else { g.as_mut_ptr().cast::<c_void>() };
+                let msg = if *null {
+                    std::ptr::null_mut()
+                } else {
+                    g.as_mut_ptr().cast::<c_void>()
+                };
                 let mut payload: *mut c_uchar = std::ptr::null_mut();
                 let mut len = 0;
                 let mut code = 0;
                 // SAFETY: msg NULL or readable garbage without the magic.
                 unsafe {
-                    assert_eq!(IOT_CoAP_GetMessagePayload(msg, &mut payload, &mut len), IOTX_ERR_INVALID_PARAM);
-                    assert_eq!(IOT_CoAP_GetMessageCode(msg, &mut code), IOTX_ERR_INVALID_PARAM);
+                    assert_eq!(
+                        IOT_CoAP_GetMessagePayload(msg, &mut payload, &mut len),
+                        IOTX_ERR_INVALID_PARAM
+                    );
+                    assert_eq!(
+                        IOT_CoAP_GetMessageCode(msg, &mut code),
+                        IOTX_ERR_INVALID_PARAM
+                    );
                 }
             }
             Call::Ioctl { option, data, null } => {
@@ -387,7 +486,11 @@ impl Run {
                 let mut buf = vec![0u8; 128];
                 let n = data.len().min(100);
                 buf[..n].copy_from_slice(&data[..n]);
-                let p = if *null { std::ptr::null_mut() } else { buf.as_mut_ptr().cast::<c_void>() };
+                let p = if *null {
+                    std::ptr::null_mut()
+                } else {
+                    buf.as_mut_ptr().cast::<c_void>()
+                };
                 // Spread the option over the real ones (0..=~12) and beyond.
                 let option = option % 16;
                 // SAFETY: NULL or a 128-byte buffer (int-aligned: Vec<u8> of
@@ -401,9 +504,16 @@ impl Run {
             Call::SetupConnInfo { pk, dn, ds, info } => {
                 let s = |o: &Option<Vec<u8>>| o.as_ref().map(|v| c_string(v, 80));
                 let (pk, dn, ds) = (s(pk), s(dn), s(ds));
-                let ptr = |o: &Option<Vec<u8>>| o.as_ref().map_or(std::ptr::null(), |v| v.as_ptr().cast::<c_char>());
+                let ptr = |o: &Option<Vec<u8>>| {
+                    o.as_ref()
+                        .map_or(std::ptr::null(), |v| v.as_ptr().cast::<c_char>())
+                };
                 let mut out: *mut c_void = 1 as *mut c_void;
-                let p_out = if *info { &mut out as *mut *mut c_void } else { std::ptr::null_mut() };
+                let p_out = if *info {
+                    &mut out as *mut *mut c_void
+                } else {
+                    std::ptr::null_mut()
+                };
                 // SAFETY: NULL or NUL-terminated strings; p_out NULL or writable.
                 let rc = unsafe { IOT_SetupConnInfo(ptr(&pk), ptr(&dn), ptr(&ds), p_out) };
                 assert!(rc == 0 || rc == -1, "IOT_SetupConnInfo returned {rc}");
@@ -411,9 +521,22 @@ impl Run {
                     assert!(out.is_null(), "info_ptr not set to NULL");
                 }
             }
-            Call::Answer { which, ty, code, mid, same_token, payload, encrypt } => {
+            Call::Answer {
+                which,
+                ty,
+                code,
+                mid,
+                same_token,
+                payload,
+                encrypt,
+            } => {
                 fake_hal::with(|hal| {
-                    let sent: Vec<_> = hal.outbox.iter().map(|d| decode_sent(d)).filter(|s| s.is_request()).collect();
+                    let sent: Vec<_> = hal
+                        .outbox
+                        .iter()
+                        .map(|d| decode_sent(d))
+                        .filter(|s| s.is_request())
+                        .collect();
                     if sent.is_empty() {
                         return;
                     }
@@ -422,7 +545,11 @@ impl Run {
                         (true, Some(k)) => psk::encrypt(&k, payload),
                         _ => payload.clone(),
                     };
-                    let token = if *same_token { req.token.clone() } else { vec![0xee; 4] };
+                    let token = if *same_token {
+                        req.token.clone()
+                    } else {
+                        vec![0xee; 4]
+                    };
                     let mid = if ty % 4 >= 2 { req.mid ^ mid } else { *mid };
                     let d = coap::encode(ty % 4, *code, mid, &token, &[], &body, false);
                     hal.inbox.push_back(d);
@@ -431,9 +558,16 @@ impl Run {
             Call::AutoAnswer(code) => {
                 server(|s| s.auto = *code);
             }
-            Call::Raw(bytes) => fake_hal::with(|hal| hal.inbox.push_back(bytes.iter().take(1600).copied().collect())),
+            Call::Raw(bytes) => fake_hal::with(|hal| {
+                hal.inbox
+                    .push_back(bytes.iter().take(1600).copied().collect())
+            }),
             Call::ReadFault(closed) => fake_hal::with(|hal| {
-                hal.faults.push_back(if *closed { ReadFault::Closed } else { ReadFault::Error })
+                hal.faults.push_back(if *closed {
+                    ReadFault::Closed
+                } else {
+                    ReadFault::Error
+                })
             }),
             Call::CreateFails(f) => fake_hal::with(|hal| hal.create_fails = *f),
             Call::Advance(ms) => fake_hal::with(|hal| hal.now += u64::from(*ms) * 10),
@@ -461,7 +595,10 @@ impl Run {
         BOOK.with(|b| {
             for (id, (must_end, outcomes)) in &b.borrow().sent {
                 if *must_end {
-                    assert_eq!(*outcomes, 1, "CON message {id} ended with {outcomes} outcomes");
+                    assert_eq!(
+                        *outcomes, 1,
+                        "CON message {id} ended with {outcomes} outcomes"
+                    );
                 }
             }
         });
@@ -486,7 +623,12 @@ fn devinfo(dev: &Dev) -> iotx_deviceinfo_t {
         Dev::Garbage(bytes) => {
             let size = std::mem::size_of::<iotx_deviceinfo_t>();
             // SAFETY: d is plain bytes of that size.
-            let raw = unsafe { std::slice::from_raw_parts_mut((&mut d as *mut iotx_deviceinfo_t).cast::<u8>(), size) };
+            let raw = unsafe {
+                std::slice::from_raw_parts_mut(
+                    (&mut d as *mut iotx_deviceinfo_t).cast::<u8>(),
+                    size,
+                )
+            };
             for (o, b) in raw.iter_mut().zip(bytes.iter().cycle()) {
                 *o = *b;
             }
@@ -499,17 +641,39 @@ fuzz_target!(|input: Input| {
     fake_hal::reset(input.seed);
     BOOK.with(|b| *b.borrow_mut() = Book::default());
     let psk_mode = matches!(input.url, Url::Psk);
-    *SERVER.lock().unwrap_or_else(|e| e.into_inner()) =
-        Some(Server { auth: input.auth.clone(), auto: Some(0x45), key: None, psk: psk_mode });
+    *SERVER.lock().unwrap_or_else(|e| e.into_inner()) = Some(Server {
+        auth: input.auth.clone(),
+        auto: Some(0x45),
+        key: None,
+        psk: psk_mode,
+    });
     fake_hal::with(|hal| hal.on_write = Some(on_write));
     // The stored identity is process-wide: start every run from the same.
-    let (pk, dn, ds) = (c_string(PK.as_bytes(), 64), c_string(DN.as_bytes(), 64), c_string(SECRET.as_bytes(), 64));
+    let (pk, dn, ds) = (
+        c_string(PK.as_bytes(), 64),
+        c_string(DN.as_bytes(), 64),
+        c_string(SECRET.as_bytes(), 64),
+    );
     // SAFETY: NUL-terminated strings.
-    let rc = unsafe { IOT_SetupConnInfo(pk.as_ptr().cast(), dn.as_ptr().cast(), ds.as_ptr().cast(), std::ptr::null_mut()) };
+    let rc = unsafe {
+        IOT_SetupConnInfo(
+            pk.as_ptr().cast(),
+            dn.as_ptr().cast(),
+            ds.as_ptr().cast(),
+            std::ptr::null_mut(),
+        )
+    };
     assert_eq!(rc, 0);
-    let mut run = Run { ctx: std::ptr::null_mut(), next_id: 1, payload_buf: vec![b'x'; 1400] };
+    let mut run = Run {
+        ctx: std::ptr::null_mut(),
+        next_id: 1,
+        payload_buf: vec![b'x'; 1400],
+    };
     for c in input.setup.iter().take(8) {
-        if matches!(c, Call::Ioctl { .. } | Call::SetupConnInfo { .. } | Call::SetLogLevel(_)) {
+        if matches!(
+            c,
+            Call::Ioctl { .. } | Call::SetupConnInfo { .. } | Call::SetLogLevel(_)
+        ) {
             run.call(c);
         }
     }
@@ -522,7 +686,9 @@ fuzz_target!(|input: Input| {
     };
     let mut dev = devinfo(&input.dev);
     let mut cfg = iotx_coap_config_t {
-        p_url: url.as_mut().map_or(std::ptr::null_mut(), |u| u.as_mut_ptr().cast()),
+        p_url: url
+            .as_mut()
+            .map_or(std::ptr::null_mut(), |u| u.as_mut_ptr().cast()),
         wait_time_ms: c_int::from(input.wait_time_ms),
         p_devinfo: if input.null_devinfo {
             std::ptr::null_mut()
@@ -531,7 +697,11 @@ fuzz_target!(|input: Input| {
         },
         event_handle: Some(on_event),
     };
-    let p_cfg = if input.null_config { std::ptr::null_mut() } else { &mut cfg as *mut iotx_coap_config_t };
+    let p_cfg = if input.null_config {
+        std::ptr::null_mut()
+    } else {
+        &mut cfg as *mut iotx_coap_config_t
+    };
     // SAFETY: NULL or a valid config (the device info has the 4-field layout).
     run.ctx = unsafe { IOT_CoAP_Init(p_cfg) };
     if input.null_config || input.null_devinfo {
@@ -541,7 +711,10 @@ fuzz_target!(|input: Input| {
     if !run.ctx.is_null() {
         // SAFETY: the live context.
         let rc = unsafe { IOT_CoAP_DeviceNameAuth(run.ctx) };
-        assert!([IOTX_SUCCESS, IOTX_ERR_AUTH_FAILED, IOTX_ERR_SEND_MSG_FAILED].contains(&rc), "auth returned {rc}");
+        assert!(
+            [IOTX_SUCCESS, IOTX_ERR_AUTH_FAILED, IOTX_ERR_SEND_MSG_FAILED].contains(&rc),
+            "auth returned {rc}"
+        );
         for c in input.ops.iter().take(128) {
             run.call(c);
         }

@@ -27,27 +27,54 @@ fuzz_target!(|url: &str| {
         ep.security
     );
     assert!(!ep.host.is_empty(), "{url:?}: empty host");
-    assert!(url.contains(ep.host.as_str()), "{url:?}: host {:?} not in it", ep.host);
+    assert!(
+        url.contains(ep.host.as_str()),
+        "{url:?}: host {:?} not in it",
+        ep.host
+    );
     assert!(
         !ep.host.bytes().any(|b| b"/?#@ []".contains(&b)),
         "{url:?}: host {:?} holds a delimiter",
         ep.host
     );
     if ep.host.contains(':') {
-        assert!(url.contains(&format!("[{}]", ep.host)), "{url:?}: unbracketed IPv6 host");
+        assert!(
+            url.contains(&format!("[{}]", ep.host)),
+            "{url:?}: unbracketed IPv6 host"
+        );
     }
     assert!(ep.port >= 1);
     let rest = &url[prefix.len()..];
     let authority = rest.strip_suffix('/').unwrap_or(rest);
     let bare_host = authority == ep.host || authority == format!("[{}]", ep.host);
     if bare_host {
-        assert_eq!(ep.port, ep.security.default_port(), "{url:?}: no port written");
+        assert_eq!(
+            ep.port,
+            ep.security.default_port(),
+            "{url:?}: no port written"
+        );
     } else {
         let digits = authority.rsplit(':').next().unwrap_or_default();
-        assert_eq!(digits.parse::<u32>().ok(), Some(u32::from(ep.port)), "{url:?}: port is not the digits after the last ':'");
+        assert_eq!(
+            digits.parse::<u32>().ok(),
+            Some(u32::from(ep.port)),
+            "{url:?}: port is not the digits after the last ':'"
+        );
     }
-    let host = if ep.host.contains(':') { format!("[{}]", ep.host) } else { ep.host.clone() };
+    let host = if ep.host.contains(':') {
+        format!("[{}]", ep.host)
+    } else {
+        ep.host.clone()
+    };
     let printed = format!("{prefix}{host}:{}", ep.port);
-    assert_eq!(parse(&printed).as_ref(), Ok(&ep), "{url:?} printed as {printed:?}");
-    assert_eq!(parse(&format!("{printed}/")).as_ref(), Ok(&ep), "{printed:?} with a trailing /");
+    assert_eq!(
+        parse(&printed).as_ref(),
+        Ok(&ep),
+        "{url:?} printed as {printed:?}"
+    );
+    assert_eq!(
+        parse(&format!("{printed}/")).as_ref(),
+        Ok(&ep),
+        "{printed:?} with a trailing /"
+    );
 });

@@ -29,7 +29,8 @@ impl Sent {
 
 /// Every datagram the client builds must decode (it is ours).
 pub fn decode_sent(raw: &[u8]) -> Sent {
-    let p = Packet::from_bytes(raw).unwrap_or_else(|e| panic!("client sent undecodable {raw:02x?}: {e:?}"));
+    let p = Packet::from_bytes(raw)
+        .unwrap_or_else(|e| panic!("client sent undecodable {raw:02x?}: {e:?}"));
     let ty = match p.header.get_type() {
         MessageType::Confirmable => 0,
         MessageType::NonConfirmable => 1,
@@ -45,7 +46,11 @@ pub fn decode_sent(raw: &[u8]) -> Sent {
                 .join("/")
         })
         .unwrap_or_default();
-    assert!(raw.len() <= 1280, "client sent {} bytes (> 1280)", raw.len());
+    assert!(
+        raw.len() <= 1280,
+        "client sent {} bytes (> 1280)",
+        raw.len()
+    );
     Sent {
         raw: raw.to_vec(),
         ty,
@@ -60,7 +65,15 @@ pub fn decode_sent(raw: &[u8]) -> Sent {
 /// A message with the given header fields; `options` are raw option bytes
 /// (anything, even malformed); `marker` forces a payload marker even before
 /// an empty payload (an RFC 7252 §3 format error).
-pub fn encode(ty: u8, code: u8, mid: u16, token: &[u8], options: &[u8], payload: &[u8], marker: bool) -> Vec<u8> {
+pub fn encode(
+    ty: u8,
+    code: u8,
+    mid: u16,
+    token: &[u8],
+    options: &[u8],
+    payload: &[u8],
+    marker: bool,
+) -> Vec<u8> {
     let tkl = token.len().min(8);
     let mut v = vec![0x40 | ((ty & 3) << 4) | tkl as u8, code];
     v.extend_from_slice(&mid.to_be_bytes());

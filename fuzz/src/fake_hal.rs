@@ -140,7 +140,10 @@ pub unsafe extern "C" fn HAL_MutexDestroy(m: *mut c_void) {
     assert!(!m.is_null(), "HAL_MutexDestroy(NULL)");
     // SAFETY: made by HAL_MutexCreate.
     let m = unsafe { Box::from_raw(m.cast::<AtomicBool>()) };
-    assert!(!m.load(Ordering::SeqCst), "a HAL mutex destroyed while locked");
+    assert!(
+        !m.load(Ordering::SeqCst),
+        "a HAL mutex destroyed while locked"
+    );
     with(|s| s.live_mutexes -= 1);
 }
 
@@ -149,14 +152,20 @@ pub unsafe extern "C" fn HAL_MutexLock(m: *mut c_void) {
     // SAFETY: made by HAL_MutexCreate.
     let m = unsafe { &*m.cast::<AtomicBool>() };
     // One thread: a mutex already held would deadlock a real HAL.
-    assert!(!m.swap(true, Ordering::SeqCst), "HAL mutex locked twice (deadlock)");
+    assert!(
+        !m.swap(true, Ordering::SeqCst),
+        "HAL mutex locked twice (deadlock)"
+    );
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn HAL_MutexUnlock(m: *mut c_void) {
     // SAFETY: made by HAL_MutexCreate.
     let m = unsafe { &*m.cast::<AtomicBool>() };
-    assert!(m.swap(false, Ordering::SeqCst), "HAL mutex unlocked while not held");
+    assert!(
+        m.swap(false, Ordering::SeqCst),
+        "HAL mutex unlocked while not held"
+    );
 }
 
 #[no_mangle]
@@ -214,11 +223,18 @@ pub unsafe extern "C" fn HAL_DTLSSession_create(opts: *mut coap_dtls_options_t) 
 
 fn check_session(ctx: *mut c_void) {
     // SAFETY: a live session is a Box<usize> holding the tag.
-    assert!(!ctx.is_null() && unsafe { *ctx.cast::<usize>() } == SESSION_TAG, "not a live DTLS session");
+    assert!(
+        !ctx.is_null() && unsafe { *ctx.cast::<usize>() } == SESSION_TAG,
+        "not a live DTLS session"
+    );
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn HAL_DTLSSession_write(ctx: *mut c_void, data: *const c_uchar, len: *mut c_uint) -> c_uint {
+pub unsafe extern "C" fn HAL_DTLSSession_write(
+    ctx: *mut c_void,
+    data: *const c_uchar,
+    len: *mut c_uint,
+) -> c_uint {
     check_session(ctx);
     // SAFETY: len points to the datagram's length (HAL contract).
     written(data, unsafe { *len });

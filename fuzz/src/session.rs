@@ -78,7 +78,9 @@ pub enum Op {
         marker: bool,
     },
     /// The `which`-th datagram delivered so far, again.
-    Replay { which: u16 },
+    Replay {
+        which: u16,
+    },
     Raw(Vec<u8>),
     Advance(u16),
     AdvanceToDeadline,
@@ -194,7 +196,10 @@ impl Harness {
         let body = self.auth_body(&reply);
         let d = coap::encode(2, 0x45, auth.mid, &auth.token, &[], &body, false);
         self.deliver(&d);
-        assert!(self.session.is_authed(), "a proper auth reply authenticates");
+        assert!(
+            self.session.is_authed(),
+            "a proper auth reply authenticates"
+        );
     }
 
     fn auth_body(&mut self, r: &AuthReply) -> Vec<u8> {
@@ -262,7 +267,11 @@ impl Harness {
             }
             Op::AdvanceToDeadline => {
                 if let Some(t) = self.session.poll_timeout() {
-                    assert!(t >= self.now.saturating_sub(1), "deadline {t} in the past (now {})", self.now);
+                    assert!(
+                        t >= self.now.saturating_sub(1),
+                        "deadline {t} in the past (now {})",
+                        self.now
+                    );
                     self.now = self.now.max(t);
                     self.session.handle_timeout(self.now);
                     self.after_step(None);
@@ -287,10 +296,16 @@ impl Harness {
         let user = self.next_user;
         self.next_user += 1;
         let mut payload = format!("u{user:08}").into_bytes();
-        payload.resize(payload.len() + usize::from(filler) + if big { 1100 } else { 0 }, b'.');
+        payload.resize(
+            payload.len() + usize::from(filler) + if big { 1100 } else { 0 },
+            b'.',
+        );
         let format = if cbor { FORMAT_CBOR } else { FORMAT_JSON };
         let path = PATHS[usize::from(path) % PATHS.len()];
-        match self.session.send(self.now, path, &payload, format, con, user) {
+        match self
+            .session
+            .send(self.now, path, &payload, format, con, user)
+        {
             Ok(()) => {
                 self.data.insert(user, Datum { con, outcomes: 0 });
             }
@@ -329,7 +344,9 @@ impl Harness {
             Body::Proper(p) if req.is_auth() => {
                 let r = AuthReply {
                     token: p.clone(),
-                    random: p.iter().fold(7u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(*b))),
+                    random: p
+                        .iter()
+                        .fold(7u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(*b))),
                     seq_offset: p.len() as u32,
                 };
                 self.auth_body(&r)
@@ -372,8 +389,13 @@ impl Harness {
                 }
                 Event::AuthFailed { .. } => {}
                 Event::SendFailed { user } => self.outcome(user, "SendFailed"),
-                Event::Response { user, code, payload } => {
-                    let d = datagram.unwrap_or_else(|| panic!("Response for {user} outside handle_datagram"));
+                Event::Response {
+                    user,
+                    code,
+                    payload,
+                } => {
+                    let d = datagram
+                        .unwrap_or_else(|| panic!("Response for {user} outside handle_datagram"));
                     self.check_response(d, user, code, &payload);
                     self.outcome(user, "Response");
                 }
@@ -387,12 +409,19 @@ impl Harness {
             panic!("{what} for user datum {user}, which was never sent");
         };
         datum.outcomes += 1;
-        assert!(datum.outcomes == 1, "{what}: user datum {user} got a second outcome");
+        assert!(
+            datum.outcomes == 1,
+            "{what}: user datum {user} got a second outcome"
+        );
     }
 
     fn check_response(&self, d: &[u8], user: u32, code: u8, payload: &[u8]) {
         let p = coap_lite::Packet::from_bytes(d).expect("a Response from an undecodable datagram");
-        assert_eq!(code, u8::from(p.header.code), "Response code is not the datagram's");
+        assert_eq!(
+            code,
+            u8::from(p.header.code),
+            "Response code is not the datagram's"
+        );
         let users = self.token_users.get(p.get_token());
         assert!(
             users.is_some_and(|u| u.contains(&user)),
@@ -430,12 +459,17 @@ impl Harness {
             }
             if !s.is_auth() {
                 let user = self.uplink_user(&s);
-                let datum = self
-                    .data
-                    .get(&user)
-                    .unwrap_or_else(|| panic!("uplink for user datum {user}, never accepted by send"));
-                assert!(datum.outcomes == 0, "uplink for {user} sent after its outcome");
-                self.token_users.entry(s.token.clone()).or_default().insert(user);
+                let datum = self.data.get(&user).unwrap_or_else(|| {
+                    panic!("uplink for user datum {user}, never accepted by send")
+                });
+                assert!(
+                    datum.outcomes == 0,
+                    "uplink for {user} sent after its outcome"
+                );
+                self.token_users
+                    .entry(s.token.clone())
+                    .or_default()
+                    .insert(user);
             }
             self.requests.push(s);
             if self.requests.len() > 64 {
@@ -462,7 +496,8 @@ impl Harness {
                 .find_map(|k| psk::decrypt(k, &s.payload).as_deref().and_then(id))
                 .unwrap_or_else(|| panic!("PSK uplink payload {:02x?} is none we sent", s.payload))
         } else {
-            id(&s.payload).unwrap_or_else(|| panic!("uplink payload {:02x?} is not one we sent", s.payload))
+            id(&s.payload)
+                .unwrap_or_else(|| panic!("uplink payload {:02x?} is not one we sent", s.payload))
         }
     }
 
@@ -471,7 +506,9 @@ impl Harness {
     fn finish(&mut self, abort: bool) {
         if !abort {
             for _ in 0..10_000 {
-                let Some(t) = self.session.poll_timeout() else { break };
+                let Some(t) = self.session.poll_timeout() else {
+                    break;
+                };
                 self.now = self.now.max(t);
                 self.session.handle_timeout(self.now);
                 self.after_step(None);
@@ -480,10 +517,18 @@ impl Harness {
         }
         self.session.abort_all(self.now);
         self.after_step(None);
-        assert_eq!(self.session.in_flight(), 0, "exchanges left after abort_all");
+        assert_eq!(
+            self.session.in_flight(),
+            0,
+            "exchanges left after abort_all"
+        );
         for (user, d) in &self.data {
             if d.con {
-                assert_eq!(d.outcomes, 1, "CON user datum {user} ended with {} outcomes", d.outcomes);
+                assert_eq!(
+                    d.outcomes, 1,
+                    "CON user datum {user} ended with {} outcomes",
+                    d.outcomes
+                );
             }
         }
     }
@@ -494,8 +539,12 @@ impl Harness {
 /// reads them).
 fn auth_reply_key(d: &[u8]) -> [u8; 16] {
     let p = coap_lite::Packet::from_bytes(d).expect("authenticated by an undecodable datagram");
-    let v: serde_json::Value = serde_json::from_slice(&p.payload)
-        .unwrap_or_else(|e| panic!("authenticated by a payload that is not JSON ({e}): {:02x?}", p.payload));
+    let v: serde_json::Value = serde_json::from_slice(&p.payload).unwrap_or_else(|e| {
+        panic!(
+            "authenticated by a payload that is not JSON ({e}): {:02x?}",
+            p.payload
+        )
+    });
     let random = v["random"]
         .as_str()
         .unwrap_or_else(|| panic!("PSK session authenticated without a random: {v}"));
