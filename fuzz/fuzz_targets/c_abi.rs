@@ -2,7 +2,10 @@
 //! careless or hostile application would: NULLs, garbage lengths, garbage
 //! structs and pointers into readable memory that is not what they should
 //! be, over the fake HAL of `iotx_coap_fuzz::fake_hal` (plain, PSK and DTLS
-//! "sockets" fed with fuzzed and derived datagrams).
+//! "sockets" fed with fuzzed and derived datagrams). Well-formed uplinks are
+//! common (`Call::Uplink`), each answered by the fake server per its fuzzed
+//! policy: an ACK with any code, silence, RST, an empty ACK then a separate
+//! CON/NON answer, the answer twice, or only to a retransmission.
 //!
 //! Checked: every call returns a code its documentation allows (and the
 //! specific one for NULL/invalid arguments); no panic anywhere (the
@@ -69,6 +72,14 @@ enum AuthMode {
 
 #[derive(Arbitrary, Debug)]
 enum Call {
+    /// A well-formed uplink with a response callback, as an application
+    /// sends it (so that exchanges, and their outcomes, are common).
+    Uplink {
+        con: bool,
+        cbor: bool,
+        payload_len: u8,
+        reply: Reply,
+    },
     Send {
         null_ctx: bool,
         path: Path,
@@ -119,6 +130,22 @@ enum Call {
     DumpMemoryStats(i32),
 }
 
+/// How the fake server treats one uplink (every transmission of its
+/// message id).
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum Reply {
+    /// Piggybacked answer with this code.
+    Ack(u8),
+    Silent,
+    Rst,
+    /// Empty ACK, then the answer as a CON (true) or NON with its own id.
+    Separate(u8, bool),
+    /// The answer, twice.
+    Twice(u8),
+    /// Nothing to the first transmission, the answer to the others.
+    Late(u8),
+}
+
 #[derive(Arbitrary, Debug)]
 enum Path {
     Proper,
@@ -147,6 +174,10 @@ thread_local! {
 struct Server {
     auth: AuthMode,
     auto: Option<u8>,
+    /// The reply policy of the uplink being sent, then of its message id.
+    next: Option<Reply>,
+    policies: HashMap<u16, (Reply, u32)>,
+    next_mid: u16,
     key: Option<[u8; 16]>,
     psk: bool,
 }
@@ -162,51 +193,72 @@ fn server<R>(f: impl FnOnce(&mut Server) -> R) -> Option<R> {
 }
 
 /// Answers what the library writes: its `/auth` per the auth mode, its
-/// uplinks per the auto-answer code.
+/// uplinks per their reply policy (the auto-answer code for those sent by
+/// `Call::Send`).
 fn on_write(hal: &mut State, d: &[u8]) {
     let s = decode_sent(d);
     if !s.is_request() {
         return;
     }
-    let reply = server(|srv| {
+    let replies = server(|srv| {
         if s.is_auth() {
-            match &srv.auth {
-                AuthMode::Proper { token, random } => {
-                    let body = if srv.psk {
-                        let random = format!("{random:016x}");
-                        srv.key = Some(psk::derive(SECRET, &random));
-                        format!(r#"{{"token":"t{token}","random":"{random}","seqOffset":3}}"#)
-                    } else {
-                        format!(r#"{{"token":"t{token}"}}"#)
-                    };
-                    Some(coap::encode(
-                        2,
-                        0x45,
-                        s.mid,
-                        &s.token,
-                        &[],
-                        body.as_bytes(),
-                        false,
-                    ))
-                }
-                AuthMode::Code(code, body) => {
-                    Some(coap::encode(2, *code, s.mid, &s.token, &[], body, false))
-                }
-                AuthMode::Silent => None,
-            }
+            auth_reply(srv, &s)
         } else {
-            srv.auto.map(|code| {
-                let body = match srv.key {
-                    Some(k) => psk::encrypt(&k, b"{\"code\":200}"),
-                    None => b"{\"code\":200}".to_vec(),
-                };
-                coap::encode(2, code, s.mid, &s.token, &[], &body, false)
-            })
+            uplink_reply(srv, &s)
         }
-    })
-    .flatten();
-    if let Some(r) = reply {
-        hal.inbox.push_back(r);
+    });
+    hal.inbox.extend(replies.into_iter().flatten());
+}
+
+fn auth_reply(srv: &mut Server, s: &coap::Sent) -> Vec<Vec<u8>> {
+    let body = match &srv.auth {
+        AuthMode::Proper { token, random } if srv.psk => {
+            let random = format!("{random:016x}");
+            srv.key = Some(psk::derive(SECRET, &random));
+            format!(r#"{{"token":"t{token}","random":"{random}","seqOffset":3}}"#).into_bytes()
+        }
+        AuthMode::Proper { token, .. } => format!(r#"{{"token":"t{token}"}}"#).into_bytes(),
+        AuthMode::Code(code, body) => {
+            return vec![coap::encode(2, *code, s.mid, &s.token, &[], body, false)]
+        }
+        AuthMode::Silent => return Vec::new(),
+    };
+    vec![coap::encode(2, 0x45, s.mid, &s.token, &[], &body, false)]
+}
+
+fn uplink_reply(srv: &mut Server, s: &coap::Sent) -> Vec<Vec<u8>> {
+    let auto = srv.auto.map_or(Reply::Silent, Reply::Ack);
+    let fresh = srv.next.take().unwrap_or(auto);
+    let (policy, count) = srv.policies.entry(s.mid).or_insert((fresh, 0));
+    *count += 1;
+    let (policy, count) = (*policy, *count);
+    let body = match srv.key {
+        Some(k) => psk::encrypt(&k, b"{\"code\":200}"),
+        None => b"{\"code\":200}".to_vec(),
+    };
+    let ack = |code| coap::encode(2, code, s.mid, &s.token, &[], &body, false);
+    match policy {
+        Reply::Ack(code) => vec![ack(code)],
+        Reply::Silent => Vec::new(),
+        Reply::Rst => vec![coap::encode(3, 0, s.mid, &[], &[], &[], false)],
+        Reply::Separate(code, con) => {
+            srv.next_mid = srv.next_mid.wrapping_add(1);
+            vec![
+                coap::encode(2, 0, s.mid, &[], &[], &[], false),
+                coap::encode(
+                    u8::from(!con),
+                    code,
+                    srv.next_mid,
+                    &s.token,
+                    &[],
+                    &body,
+                    false,
+                ),
+            ]
+        }
+        Reply::Twice(code) => vec![ack(code), ack(code)],
+        Reply::Late(code) if count > 1 => vec![ack(code)],
+        Reply::Late(_) => Vec::new(),
     }
 }
 
@@ -327,6 +379,33 @@ impl Run {
 
     fn call(&mut self, c: &Call) {
         match c {
+            Call::Uplink {
+                con,
+                cbor,
+                payload_len,
+                reply,
+            } => {
+                server(|s| s.next = Some(*reply));
+                self.call(&Call::Send {
+                    null_ctx: false,
+                    path: Path::Proper,
+                    null_msg: false,
+                    msg_type: if *con {
+                        IOTX_MESSAGE_CON
+                    } else {
+                        IOTX_MESSAGE_NON
+                    },
+                    content_type: if *cbor {
+                        IOTX_CONTENT_TYPE_CBOR
+                    } else {
+                        IOTX_CONTENT_TYPE_JSON
+                    },
+                    payload_len: u16::from(*payload_len),
+                    null_payload: false,
+                    callback: true,
+                });
+                server(|s| s.next = None);
+            }
             Call::Send {
                 null_ctx,
                 path,
@@ -508,7 +587,8 @@ impl Run {
                     o.as_ref()
                         .map_or(std::ptr::null(), |v| v.as_ptr().cast::<c_char>())
                 };
-                let mut out: *mut c_void = 1 as *mut c_void;
+                // Not NULL, so a library that leaves it alone is caught.
+                let mut out: *mut c_void = std::ptr::NonNull::<c_void>::dangling().as_ptr();
                 let p_out = if *info {
                     &mut out as *mut *mut c_void
                 } else {
@@ -644,6 +724,9 @@ fuzz_target!(|input: Input| {
     *SERVER.lock().unwrap_or_else(|e| e.into_inner()) = Some(Server {
         auth: input.auth.clone(),
         auto: Some(0x45),
+        next: None,
+        policies: HashMap::new(),
+        next_mid: 0x7000,
         key: None,
         psk: psk_mode,
     });
