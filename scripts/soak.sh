@@ -94,7 +94,7 @@ for mode in plain psk dtls; do
     twice_known=""
     wait "${client[$mode]}" || status=$?
     dir="$work/$mode"
-    out=$(cat "$dir/soak.out")
+    out=$(grep "answered=" "$dir/soak.out" || true)
     field() { sed -n "s/.* $1=\\([0-9]*\\).*/\\1/p" <<<" $out"; }
     # Payloads the emulator accepted (it logs each accepted uplink once).
     grep -o '"payload":"soak-[0-9]*"' "$dir/sim.log" | grep -o '[0-9]*' | sort -n >"$dir/accepted" || true
@@ -116,7 +116,7 @@ for mode in plain psk dtls; do
         failed=1
     fi
     # How often the client gave up its DTLS session and opened another.
-    renewed=$(grep -c 'starting a new one' "$dir/soak.err" || true)
+    renewed=$(cat "$dir/soak.out" "$dir/soak.err" | grep -c 'starting a new one' || true)
     printf '%-6s %8s %12s %11s %8s %15s %11s  %s\n' "$mode" "$(field answered)" "$(field send_failed)" \
         "$(field duplicates)" "$(field missing)" "${twice_known:-$twice}" "$renewed" "$result"
     if [[ $result != ok* ]]; then
