@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Lossy-network soak: N CON uplinks (default 1000) per mode - plain, PSK and
+# DTLS - through the C library and the reference Linux HAL, against the
+# emulator dropping 20% of the datagrams each way, duplicating 10% and
+# reordering 10%, with a fixed seed (SOAK_SEED, default 7). The three modes
+# run at once, each against its own emulator.
+#
+#   scripts/soak.sh          # 1000 uplinks per mode
+#   scripts/soak.sh 100      # the CI version
+#
+# Prints per mode: answered / SEND_FAILED / duplicates delivered / missing,
+# how many payloads the emulator accepted twice, and how often the client
+# opened a new DTLS session. SOAK_KEEP=1 keeps the logs. Exits non-zero when
+# the delivery contract is broken: a message with no outcome or with two,
+# an outcome for a message never sent, an answered message the emulator
+# never accepted, or any payload accepted twice.
+#
+# Known defect (issue 10, DTLS reconnects): under this loss the client
+# judges its DTLS session dead after two unanswered retransmissions, opens
+# a new one and re-sends its CONs there; the server sees a new peer, so a
+# CON whose answer was lost is accepted a second time.
+# IOTX_SOAK_KNOWN_BUGS=skip reports that without failing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+n=${1:-1000}
+seed=${SOAK_SEED:-7}
+faults=(--drop 0.2 --dup 0.1 --reorder 0.1 --seed "$seed")
+target=${CARGO_TARGET_DIR:-target}
+[[ "$target" == /* ]] || target="$root/$target"
+
+echo "== soak: building the C library (c-dev) and the emulator"
+cargo build -q -p iotx-coap --lib --no-default-features --features firmware,dtls,hints --profile c-dev
+cargo build -q -p iotx-coap-sim --bin iotx-coap-sim
+sim="$target/debug/iotx-coap-sim"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/soak.XXXXXX")
+pids=()
+cleanup() {
+    for p in ${pids[@]+"${pids[@]}"}; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    if [[ -n ${SOAK_KEEP:-} ]]; then
+        echo "soak: kept $work" >&2
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+
+gcc -Wall -Wextra -Werror -std=c99 -D_DEFAULT_SOURCE -O1 -I include -o "$work/soak" tests/soak/soak.c \
+    hal/linux/*.c "$target/c-dev/libiotx_coap.a" -lssl -lcrypto -lpthread -ldl -lm
+
+# Starts an emulator for MODE with the faults; prints its listener address.
+start_sim() {
+    local mode=$1 dir="$work/$1"
+    mkdir -p "$dir"
+    "$sim" --plain-port 0 --psk-port 0 --dtls-port 0 --ca-out "$dir/ca.pem" \
+        --device a1TestPK001:dev-001:s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB \
+        "${faults[@]}" --log "$dir/sim.log" --quiet >"$dir/sim.out" 2>"$dir/sim.err" &
+    pids+=($!)
+    local line=""
+    for _ in $(seq 1 200); do
+        line=$(head -n 1 "$dir/sim.out" 2>/dev/null || true)
+        [[ "$line" == *'"listening"'*'}' ]] && break
+        line=""
+        sleep 0.05
+    done
+    if [[ -z "$line" ]]; then
+        echo "soak: the $mode emulator did not start" >&2
+        cat "$dir/sim.err" >&2
+        exit 1
+    fi
+    sed -n "s/.*\"$mode\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$line"
+}
+
+declare -A scheme=([plain]=coap [psk]=coap-psk [dtls]=coaps)
+declare -A client
+for mode in plain psk dtls; do
+    addr=$(start_sim "$mode")
+    # The emulator's DTLS certificate names 127.0.0.1; the HAL trusts its CA.
+    IOTX_DTLS_CA_FILE="$work/$mode/ca.pem" timeout 900 "$work/soak" "${scheme[$mode]}://$addr" "$n" \
+        "$work/$mode/outcomes" >"$work/$mode/soak.out" 2>"$work/$mode/soak.err" &
+    client[$mode]=$!
+done
+
+echo "== soak: $n CON uplinks per mode; drop 20% each way, dup 10%, reorder 10%, seed $seed"
+failed=0
+printf '%-6s %8s %12s %11s %8s %15s %11s  %s\n' mode answered SEND_FAILED duplicates missing accepted_twice new_session result
+for mode in plain psk dtls; do
+    status=0
+    twice_known=""
+    wait "${client[$mode]}" || status=$?
+    dir="$work/$mode"
+    out=$(grep "answered=" "$dir/soak.out" || true)
+    field() { sed -n "s/.* $1=\\([0-9]*\\).*/\\1/p" <<<" $out"; }
+    # Payloads the emulator accepted (it logs each accepted uplink once).
+    grep -o '"payload":"soak-[0-9]*"' "$dir/sim.log" | grep -o '[0-9]*' | sort -n >"$dir/accepted" || true
+    twice=$(uniq -d "$dir/accepted" | wc -l)
+    # Every answered message must have reached the emulator.
+    unaccepted=0
+    if [[ -f "$dir/outcomes" ]]; then
+        unaccepted=$(awk 'NR==FNR { ok[$1] = 1; next } $2 == 1 && !($1 in ok)' \
+            "$dir/accepted" "$dir/outcomes" | wc -l)
+    fi
+    result=ok
+    if [[ $mode == dtls && $twice -ne 0 && ${IOTX_SOAK_KNOWN_BUGS:-} == skip ]]; then
+        result="ok (accepted twice: known DTLS reconnect defect, skipped)"
+        twice_known=$twice
+        twice=0
+    fi
+    if ((status != 0 || twice != 0 || unaccepted != 0)); then
+        result="BROKEN (client exit $status, accepted twice $twice, answered but never accepted $unaccepted)"
+        failed=1
+    fi
+    # How often the client gave up its DTLS session and opened another.
+    renewed=$(cat "$dir/soak.out" "$dir/soak.err" | grep -c 'starting a new one' || true)
+    printf '%-6s %8s %12s %11s %8s %15s %11s  %s\n' "$mode" "$(field answered)" "$(field send_failed)" \
+        "$(field duplicates)" "$(field missing)" "${twice_known:-$twice}" "$renewed" "$result"
+    if [[ $result != ok* ]]; then
+        echo "---- $mode: client output" >&2
+        cat "$dir/soak.out" "$dir/soak.err" >&2
+        grep -o '"stats".*' "$dir/sim.log" | tail -1 >&2 || true
+    fi
+done
+echo "soak: ${SECONDS}s"
+exit "$failed"
