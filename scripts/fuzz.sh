@@ -12,8 +12,6 @@
 # keeps what it finds in fuzz/work/<target> (not committed), so later runs
 # go on from there. Crashes land in fuzz/artifacts/<target>/; reproduce one
 # with `cd fuzz && cargo +nightly fuzz run <target> <file>`.
-# IOTX_FUZZ_KNOWN_BUGS=skip skips the checks of defects already known (see
-# fuzz/src/lib.rs and fuzz/artifacts-known/).
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 

@@ -37,10 +37,9 @@ bench/wake.sh
 echo "== instructions per uplink (callgrind)"
 bench/cpu.sh
 echo "== fuzz smoke, 30 s per target (docs/testing.md)"
-# The known-defect checks (fuzz/src/lib.rs) come back on with issue 10's fixes.
-IOTX_FUZZ_KNOWN_BUGS=skip FUZZ_JOBS=2 scripts/fuzz.sh 30
+FUZZ_JOBS=2 scripts/fuzz.sh 30
 echo "== lossy-network soak, 100 uplinks per mode (docs/testing.md)"
-IOTX_SOAK_KNOWN_BUGS=skip scripts/soak.sh 100
+scripts/soak.sh 100
 echo "== firmware on a Cortex-M4 (QEMU mps2-an386)"
 # Also checks the library's #[panic_handler] line (a second library build).
 QEMU_TEST_PANIC_HANDLER=1 scripts/qemu-test.sh

@@ -45,9 +45,12 @@ struct Inner<P: Platform, U> {
     session: Session<U>,
     transport: Option<Arc<P::Transport>>,
     /// (retransmissions, datagrams received) when something last came in:
-    /// a secure session that answers nothing for two retransmissions in a
-    /// row is presumed dead (the server restarted and lost it).
+    /// a secure session that answers nothing through two retransmissions
+    /// (and four ACK timeouts) is presumed dead (the server restarted and
+    /// lost it).
     progress: (u32, u32),
+    /// When that was (or the session began): silence is measured from it.
+    progress_at: u64,
     /// Receive errors since a datagram last came in. The first one of an
     /// outage is reported (RECV_FAILED); the second while requests wait
     /// means nobody listens, and they are given up at once.
@@ -178,6 +181,7 @@ impl<P: Platform, U: Send> Client<P, U> {
                 session,
                 transport: Some(Arc::new(transport)),
                 progress: (0, 0),
+                progress_at: platform.now_ms(),
                 refusals: 0,
                 unreachable: false,
                 outage_reported: false,
@@ -264,6 +268,7 @@ impl<P: Platform, U: Send> Client<P, U> {
                     i.session.retransmit_now(now);
                     let st = i.session.stats();
                     i.progress = (st.retransmissions, st.rx_datagrams);
+                    i.progress_at = now;
                     Ok(())
                 }
                 Err(e) => {
@@ -282,12 +287,19 @@ impl<P: Platform, U: Send> Client<P, U> {
 
     /// DTLS only: a server that lost our session (restart) silently drops
     /// our records, and UDP gives no other sign of it.
-    fn check_liveness(&self, inner: &mut Inner<P, U>) {
+    fn check_liveness(&self, inner: &mut Inner<P, U>, now: u64) {
         let st = inner.session.stats();
+        // Two retransmissions alone are no sign: many messages in flight
+        // retransmit in bursts. Silence through two retransmissions of one
+        // exchange is (about four ACK timeouts); a lossy but live server
+        // answers something in that time.
+        let silence = 4 * u64::from(inner.session.config().ack_timeout_ms);
         if st.rx_datagrams != inner.progress.1 {
             inner.progress = (st.retransmissions, st.rx_datagrams);
+            inner.progress_at = now;
         } else if self.endpoint.security == crate::core::url::Security::Dtls
             && st.retransmissions >= inner.progress.0 + 2
+            && now.saturating_sub(inner.progress_at) >= silence
             && inner.transport.is_some()
         {
             self.log(
@@ -542,7 +554,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         let start = self.platform.now_ms();
         let connect = self.with(|i| {
             i.session.handle_timeout(start);
-            self.check_liveness(i);
+            self.check_liveness(i, start);
             self.claim_connect(i, start, false)
         });
         let connect_failed = match connect.then(|| self.reconnect()) {

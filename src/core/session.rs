@@ -255,6 +255,10 @@ pub struct Session<U> {
     reauths: u32,
     /// Counts successful authentications.
     auth_gen: u32,
+    /// PSK: the key of the authentication a newer one replaced (or a
+    /// running one is replacing): answers to uplinks sent under it still
+    /// decrypt.
+    old_key: Option<PskKey>,
     /// Why the last auth answer was unusable, when the answer says more
     /// than its code.
     auth_problem: Option<AuthProblem>,
@@ -279,6 +283,7 @@ impl<U> Session<U> {
             rx_decrypt_failed: 0,
             reauths: 0,
             auth_gen: 0,
+            old_key: None,
             auth_problem: None,
             #[cfg(feature = "session-store")]
             persist: false,
@@ -384,7 +389,9 @@ impl<U> Session<U> {
         self.auth_problem = None;
         // A previous auth exchange (if any) is superseded.
         self.exchanges.cancel_first(|k| matches!(k, Kind::Auth));
-        self.auth = Auth::InProgress { reauth };
+        if let Auth::Done(old) = core::mem::replace(&mut self.auth, Auth::InProgress { reauth }) {
+            self.old_key = old.key;
+        }
         self.exchanges.start(now, Kind::Auth, ids, datagram, true);
     }
 
@@ -643,16 +650,21 @@ impl<U> Session<U> {
     #[inline]
     fn deliver(&mut self, incoming: Incoming) {
         let body = &incoming.packet.payload;
-        let payload = match &self.auth {
-            _ if body.is_empty() => Vec::new(),
-            Auth::Done(Authed { key: Some(key), .. }) => match key.decrypt_with_spare(body, 1) {
-                Ok(plain) => plain,
-                Err(_) => {
+        let payload = if body.is_empty() {
+            Vec::new()
+        } else if self.cfg.security != Security::Psk {
+            with_spare(body, 1)
+        } else {
+            match self
+                .reply_key(&incoming)
+                .map(|k| k.decrypt_with_spare(body, 1))
+            {
+                Some(Ok(plain)) => plain,
+                _ => {
                     self.rx_decrypt_failed = self.rx_decrypt_failed.wrapping_add(1);
                     return;
                 }
-            },
-            _ => with_spare(body, 1),
+            }
         };
         let code = incoming.code;
         if let Kind::Uplink(u) = self.exchanges.accept(&incoming) {
@@ -662,6 +674,17 @@ impl<U> Session<U> {
                 payload,
             });
         }
+    }
+
+    /// PSK: the key an uplink's answer is encrypted with, the one of the
+    /// authentication the uplink was sent under: the current one, or the
+    /// one before it (a re-authentication may be running or just done).
+    fn reply_key(&self, incoming: &Incoming) -> Option<&PskKey> {
+        let current = match (&self.auth, self.exchanges.data(incoming)) {
+            (Auth::Done(a), Kind::Uplink(u)) if u.auth_gen == self.auth_gen => a.key.as_ref(),
+            _ => None,
+        };
+        current.or(self.old_key.as_ref())
     }
 
     fn auth_answered(&mut self, now: u64, code: u8, payload: &[u8]) {
@@ -882,6 +905,57 @@ mod tests {
         answer(&mut s, 10, &req, ResponseType::Content, token_json);
         assert_eq!(s.poll_event(), Some(Event::Authenticated));
         s
+    }
+
+    /// PSK: an answer to an uplink sent under the previous authentication
+    /// decrypts with that authentication's key, while a new auth runs and
+    /// after it is done (found by fuzz/session_psk: it was handed over
+    /// still encrypted).
+    #[test]
+    fn answers_decrypt_with_the_key_they_were_sent_under() {
+        let first = br#"{"token":"t1","random":"ad2b3a5eb51d64f7","seqOffset":1}"#;
+        let mut s = authed(Security::Psk, first);
+        let old = PskKey::derive(b"s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB", b"ad2b3a5eb51d64f7");
+        s.send(20, "/topic/x", b"a", FORMAT_JSON, false, 1).unwrap();
+        let during = s.poll_transmit().unwrap();
+        s.send(21, "/topic/x", b"b", FORMAT_JSON, false, 2).unwrap();
+        let after = s.poll_transmit().unwrap();
+        s.start_auth(22);
+        let auth = s.poll_transmit().unwrap();
+        answer(
+            &mut s,
+            23,
+            &during,
+            ResponseType::Content,
+            &old.encrypt(b"one"),
+        );
+        let second = br#"{"token":"t2","random":"0123456789abcdef","seqOffset":5}"#;
+        answer(&mut s, 24, &auth, ResponseType::Content, second);
+        answer(
+            &mut s,
+            25,
+            &after,
+            ResponseType::Content,
+            &old.encrypt(b"two"),
+        );
+        let events: Vec<_> = core::iter::from_fn(|| s.poll_event()).collect();
+        assert_eq!(
+            events,
+            [
+                Event::Response {
+                    user: 1,
+                    code: 0x45,
+                    payload: b"one".to_vec()
+                },
+                Event::Authenticated,
+                Event::Response {
+                    user: 2,
+                    code: 0x45,
+                    payload: b"two".to_vec()
+                },
+            ]
+        );
+        assert_eq!(s.stats().rx_decrypt_failed, 0);
     }
 
     #[test]
