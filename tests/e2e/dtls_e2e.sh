@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # DTLS (coaps://) failure and recovery paths of the unchanged C sample:
 #
-#   dtls_e2e.sh EXAMPLE_BIN SIM_BIN
+#   dtls_e2e.sh EXAMPLE_BIN SIM_BIN OUTAGE_BIN
 #
 #  1. wrong CA: the handshake fails, IOT_CoAP_Init returns NULL, the log says why
 #     (and without the override the HAL is given the embedded platform root CA);
