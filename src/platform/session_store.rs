@@ -54,7 +54,7 @@ pub(crate) fn persist<P: Platform, U>(platform: &P, endpoint: &Endpoint, session
             log(
                 platform,
                 LogLevel::Warning,
-                "stored session not written: the next wake authenticates",
+                "stored session not written (HAL_Kv_Set failed): the next wake may resume an older one",
             );
         }
     }
