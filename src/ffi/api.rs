@@ -398,10 +398,8 @@ fn dispatch(ctx: &Context, ev: ClientEvent<Pending>) {
         ClientEvent::Session(Event::Authenticated) => {
             log(ctx, LogLevel::Info, &["re-authenticated"])
         }
-        ClientEvent::ConnectFailed(_) => {
-            log(ctx, LogLevel::Warning, &["could not re-create the session"]);
-            notify(IOTX_COAP_EVENT_RECV_FAILED, core::ptr::null_mut());
-        }
+        // The client logs each failed attempt itself.
+        ClientEvent::ConnectFailed(_) => notify(IOTX_COAP_EVENT_RECV_FAILED, core::ptr::null_mut()),
         ClientEvent::RecvFailed(_) => {
             log(ctx, LogLevel::Debug, &["receive failed"]);
             notify(IOTX_COAP_EVENT_RECV_FAILED, core::ptr::null_mut());
