@@ -259,14 +259,7 @@ mod tests {
     use crate::core::url;
     use alloc::vec;
 
-    fn cfg(sec: Security) -> Config {
-        Config::new(
-            "a1TestPK001",
-            "dev-001",
-            "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB",
-            sec,
-        )
-    }
+    use crate::core::session::tests::cfg;
 
     fn psk_ep() -> Endpoint {
         url::parse("coap-psk://127.0.0.1:5682").unwrap()

@@ -857,13 +857,14 @@ fn estimated_size<U>(up: &Uplink<U>, token_len: usize, psk: bool) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::core::exchange::xorshift;
     use alloc::vec;
     use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
 
-    fn cfg(sec: Security) -> Config {
+    /// The test device of docs/protocol.md.
+    pub(crate) fn cfg(sec: Security) -> Config {
         Config::new(
             "a1TestPK001",
             "dev-001",

@@ -75,21 +75,26 @@ fn cargo_build(args: &[&str]) -> Result<(), String> {
     }
 }
 
+/// `cargo build` arguments for the C library (no std, as CMake builds it).
+fn c_lib_args<'a>(features: &'a str, profile: &'a str) -> [&'a str; 8] {
+    [
+        "--lib",
+        "-p",
+        "iotx-coap",
+        "--no-default-features",
+        "--features",
+        features,
+        "--profile",
+        profile,
+    ]
+}
+
 /// Builds `libiotx_coap.a` and the emulator (debug profile), once per
 /// process; later callers get the first outcome.
 pub fn build_lib_and_sim() {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
     let r = BUILT.get_or_init(|| {
-        cargo_build(&[
-            "--lib",
-            "-p",
-            "iotx-coap",
-            "--no-default-features",
-            "--features",
-            "firmware,dtls,hints",
-            "--profile",
-            "c-dev",
-        ])?;
+        cargo_build(&c_lib_args("firmware,dtls,hints", "c-dev"))?;
         cargo_build(&["-p", "iotx-coap-sim", "--bin", "iotx-coap-sim"])
     });
     if let Err(e) = r {
@@ -105,18 +110,9 @@ pub fn build_session_store_lib() -> PathBuf {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let r = BUILT.get_or_init(|| {
         let dir = target_dir().join("session-store");
-        cargo_build(&[
-            "--lib",
-            "-p",
-            "iotx-coap",
-            "--no-default-features",
-            "--features",
-            "firmware,dtls,hints,session-store",
-            "--profile",
-            "c-release",
-            "--target-dir",
-            dir.to_str().expect("UTF-8 target dir"),
-        ])?;
+        let mut args = c_lib_args("firmware,dtls,hints,session-store", "c-release").to_vec();
+        args.extend(["--target-dir", dir.to_str().expect("UTF-8 target dir")]);
+        cargo_build(&args)?;
         Ok(dir.join("c-release").join("libiotx_coap.a"))
     });
     match r {
