@@ -8,6 +8,11 @@
 use std::path::Path;
 
 fn main() {
+    // Tells the C library crate's build script whether this crate links
+    // `std` (see ffi/build.rs).
+    if std::env::var_os("CARGO_FEATURE_STD").is_some() {
+        println!("cargo:std=1");
+    }
     println!("cargo:rerun-if-changed=hal/linux");
     println!("cargo:rerun-if-changed=include");
     let hal = Path::new("hal/linux");

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Instructions per uplink, plain and PSK: bench/cpu/uplinks.c (the C library
-# as `cargo c-lib` builds it, the reference HAL, gcc -O2) sends CON uplinks
+# as `cargo build -p iotx-coap-ffi --release` builds it, the reference HAL, gcc -O2) sends CON uplinks
 # of 64 bytes to the local emulator one after another; callgrind counts the
 # whole process's instructions for N=10 and N=110, and the difference over
 # 100 is one uplink's cost (send, receive, decode, callback; HAL and libc
@@ -12,13 +12,13 @@ cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
 }
-cargo c-lib -q
+cargo build -q --release -p iotx-coap-ffi
 cargo build -q --release -p iotx-coap-sim --bin iotx-coap-sim
 target=${CARGO_TARGET_DIR:-target}
 out=$target/bench-cpu
 mkdir -p "$out"
 gcc -Wall -Wextra -Werror -std=c99 -D_DEFAULT_SOURCE -O2 -Iinclude bench/cpu/uplinks.c hal/linux/*.c \
-    "$target/c-release/libiotx_coap.a" $(pkg-config --libs openssl) -lpthread -o "$out/uplinks"
+    "$target/release/libiotx_coap.a" $(pkg-config --libs openssl) -lpthread -o "$out/uplinks"
 
 instructions() { # mode n
     local log=$out/callgrind-$1-$2.log

@@ -3,7 +3,7 @@
 # (thumbv7em-none-eabihf), gated against a budget.
 #
 # Builds the C library exactly as the README's firmware route does
-# (scripts/firmware-lib.sh: no std, features firmware,dtls, profile
+# (scripts/firmware-lib.sh: no std, features dtls, profile
 # firmware), links bench/footprint/app.c (the vendor sample's calls) once
 # with the library and once with no-op stand-ins (baseline.c), both over the
 # stub HAL, with arm-none-eabi-gcc -Os, newlib-nano and --gc-sections. The
@@ -12,8 +12,8 @@
 # undefined symbol but the firmware's HAL_* functions.
 #
 #   bench/footprint.sh [--budget BYTES]   (or FOOTPRINT_BUDGET; default 40960)
-#                      [--features LIST]  (or FIRMWARE_FEATURES; default firmware,dtls),
-#   e.g. --features firmware,dtls,session-store for the flash of an option
+#                      [--features LIST]  (or FIRMWARE_FEATURES; default dtls),
+#   e.g. --features dtls,session-store for the flash of an option
 # Exits 1 when the flash share is over the budget, static RAM over 1 KB
 # (with tests/ram.rs's 6 KB peak heap: 7 KB in all), or a check fails.
 set -euo pipefail
@@ -48,7 +48,7 @@ read -r bt bd bb _ < <(arm-none-eabi-size "$out/baseline.elf" | tail -1)
 flash=$(((lt + ld) - (bt + bd)))
 ram=$(((ld + lb) - (bd + bb)))
 
-echo "footprint: thumbv7em-none-eabihf, features ${FIRMWARE_FEATURES:-firmware,dtls}, profile firmware (arm-none-eabi-gcc -Os, newlib-nano)"
+echo "footprint: thumbv7em-none-eabihf, features ${FIRMWARE_FEATURES:-dtls}, profile firmware (arm-none-eabi-gcc -Os, newlib-nano)"
 echo "  flash (library share): $flash bytes   budget $budget; the vendor's CoAP client: ~47,700 (40,800 with logs muted)"
 echo "  static RAM (library share): $ram bytes   budget $ram_budget (peak heap: tests/ram.rs)"
 echo "largest contributors (bytes):"

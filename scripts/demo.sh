@@ -11,10 +11,10 @@ out=build/demo
 mkdir -p "$out"
 
 echo "== building the library and the emulator (cargo, release)"
-cargo c-lib    # the C library without std: target/c-release/libiotx_coap.a
+cargo build --release -p iotx-coap-ffi    # the C library without std: target/release/libiotx_coap.a
 cargo build --release -p iotx-coap-sim --bin iotx-coap-sim
 target=${CARGO_TARGET_DIR:-$root/target}/release
-lib=${CARGO_TARGET_DIR:-$root/target}/c-release/libiotx_coap.a
+lib=$target/libiotx_coap.a
 
 echo "== building examples-c/coap-example.c with the reference HAL (gcc)"
 cc_flags=(-Wall -Wextra -Werror -std=c99 -D_DEFAULT_SOURCE -Iinclude)

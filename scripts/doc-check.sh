@@ -106,7 +106,7 @@ EOF
     } >"$src"
     # Compiled and linked, never run: its URL names the real platform.
     if cc -Wall -Wextra -Werror -Wno-unused-variable -std=c99 -D_DEFAULT_SOURCE -Iinclude "$src" \
-        hal/linux/*.c "$CARGO_TARGET_DIR/c-dev/libiotx_coap.a" -lssl -lcrypto -lpthread \
+        hal/linux/*.c "$CARGO_TARGET_DIR/debug/libiotx_coap.a" -lssl -lcrypto -lpthread \
         -o "$work/$id.bin" >"$work/$id.log" 2>&1; then
         echo "doc-check: ok    $where (C fragment compiled and linked)"
     else
@@ -148,7 +148,7 @@ while read -r id kind lang where; do
         run) run_sh "$id" "$where" ;;
         c-fragment)
             # The fragment links against the C library (no std), unoptimised.
-            cargo build -q -p iotx-coap --lib --no-default-features --features firmware,dtls,hints --profile c-dev
+            cargo build -q -p iotx-coap-ffi
             c_fragment "$id" "$where"
             ;;
         cmake-project) cmake_project "$id" "$where" ;;

@@ -2,8 +2,10 @@
 # Runs the firmware build of the library on an emulated Cortex-M4 (QEMU's
 # mps2-an386) against the local emulator, and prints what it used.
 #
-# Builds the thumbv7em staticlib (scripts/firmware-lib.sh) and the C image in
-# firmware/qemu-mps2, starts iotx-coap-sim (plain + PSK listeners, short
+# Builds the image as a firmware team would: the CMake project in
+# firmware/qemu-mps2 with the Cortex-M4F toolchain file, which adds the
+# library with add_subdirectory() (so the library is built for
+# thumbv7em-none-eabihf by CMake's own route), then starts iotx-coap-sim (plain + PSK listeners, short
 # token lifetime) and iotx-coap-relay (QEMU's UART1 <-> UDP on loopback),
 # boots the image, and checks: auth and 20 CON uplinks answered 2.05 in each
 # mode, each uplink logged exactly once by the emulator, a 4.01 (expired
@@ -12,8 +14,8 @@
 # (allocation failure) and must report it on the console. Prints peak heap,
 # stack high-water, static RAM and flash (whole image / library share).
 #
-# Installs qemu-system-arm and newlib (and, through firmware-lib.sh, the
-# Debian Rust and ARM GCC packages) when missing.
+# Installs qemu-system-arm, newlib and cmake (and, through firmware-lib.sh,
+# the Debian Rust and ARM GCC packages) when missing.
 #   QEMU_TEST_TIMEOUT  seconds a QEMU run may take (default 120)
 #   QEMU_TEST_KEEP=1   keep the work directory (logs, ELF, map)
 #   QEMU_TEST_PANIC_HANDLER=1  also build the library with -Cpanic=abort and
@@ -29,7 +31,9 @@ if ((${#pkgs[@]})); then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         "${pkgs[@]}" >/dev/null
 fi
-lib=$(scripts/firmware-lib.sh)
+command -v cmake >/dev/null || scripts/install-deps.sh
+# The Debian Rust and ARM GCC packages the firmware route uses.
+scripts/firmware-lib.sh >/dev/null
 cargo build -q -p iotx-coap-sim -p iotx-coap-relay
 bin=${CARGO_TARGET_DIR:-target}/debug
 
@@ -99,10 +103,28 @@ plain=$(field plain "$sim_line")
 psk=$(field psk "$sim_line")
 serial=$(field serial "$relay_line")
 
-image=firmware/qemu-mps2/build.sh
-"$image" "$lib" "$work/fw.elf" "-DIOTX_PLAIN_URL=\"coap://$plain\"" \
-    "-DIOTX_PSK_URL=\"coap-psk://$psk\"" "-DIOTX_TOKEN_TTL_MS=$((ttl * 1000))" ${QEMU_TEST_CFLAGS:-}
-"$image" "$lib" "$work/panic.elf" -DQEMU_TEST_ALLOC_FAILURE
+# Configures and builds firmware/qemu-mps2 into $work/DIR with cargo target
+# dir CARGO_DIR; the rest are main.c's settings (NAME=VALUE).
+build_image() {
+    local dir=$1 cargo_dir=$2 defines
+    shift 2
+    defines=$(IFS=';'; echo "$*")
+    cmake -S firmware/qemu-mps2 -B "$work/$dir" -DCMAKE_TOOLCHAIN_FILE="$PWD/firmware/cmake/cortex-m4f.cmake" \
+        -DIOTX_COAP_CARGO_TARGET_DIR="$cargo_dir" "-DFW_DEFINES=$defines" >"$work/$dir.configure.log" ||
+        fail "configure $dir: $(tail -n 20 "$work/$dir.configure.log")"
+    grep '^-- iotx-coap:' "$work/$dir.configure.log" | sed 's/^/  /'
+    cmake --build "$work/$dir" -j 2 >"$work/$dir.build.log" 2>&1 ||
+        fail "build $dir: $(tail -n 30 "$work/$dir.build.log")"
+}
+target_dir=$(realpath -m "${FIRMWARE_TARGET_DIR:-target/firmware}")
+echo "== qemu-test: building the image (CMake, toolchain file cortex-m4f.cmake)"
+# shellcheck disable=SC2086 # QEMU_TEST_DEFINES: extra NAME=VALUE settings of main.c
+build_image fw "$target_dir" "IOTX_PLAIN_URL=\"coap://$plain\"" "IOTX_PSK_URL=\"coap-psk://$psk\"" \
+    "IOTX_TOKEN_TTL_MS=$((ttl * 1000))" ${QEMU_TEST_DEFINES:-}
+lib=$work/fw/iotx-coap/lib/libiotx_coap.a
+cp "$work/fw/fw.elf" "$work/fw.elf"
+cp "$work/fw/fw.map" "$work/fw.map"
+cp "$work/fw/fw-alloc-failure.elf" "$work/panic.elf"
 
 qemu=(qemu-system-arm -M mps2-an386 -nographic -monitor none
     -semihosting-config enable=on,target=native)
@@ -150,9 +172,9 @@ if [[ "${QEMU_TEST_PANIC_HANDLER:-0}" == 1 ]]; then
     # build the library once more with -Cpanic=abort (RUSTFLAGS replaces the
     # config's flags) and expect its line, then the board's watchdog.
     echo "== qemu-test: the library's #[panic_handler] (library built with -Cpanic=abort)"
-    handler_lib=$(FIRMWARE_TARGET_DIR=${FIRMWARE_TARGET_DIR:-target/firmware}-panic-abort \
-        RUSTFLAGS="-Cpanic=abort -Cforce-unwind-tables=no --cfg aes_compact" scripts/firmware-lib.sh)
-    "$image" "$handler_lib" "$work/handler.elf" -DQEMU_TEST_ALLOC_FAILURE
+    RUSTFLAGS="-Cpanic=abort -Cforce-unwind-tables=no --cfg aes_compact" \
+        build_image handler "$target_dir-panic-abort"
+    cp "$work/handler/fw-alloc-failure.elf" "$work/handler.elf"
     status=0
     boot -serial "file:$work/handler-console.log" -serial null -kernel "$work/handler.elf" || status=$?
     tr -d '\r' <"$work/handler-console.log" | sed 's/^/  | /'

@@ -29,8 +29,8 @@ faults=(--drop 0.2 --dup 0.1 --reorder 0.1 --seed "$seed")
 target=${CARGO_TARGET_DIR:-target}
 [[ "$target" == /* ]] || target="$root/$target"
 
-echo "== soak: building the C library (c-dev) and the emulator"
-cargo build -q -p iotx-coap --lib --no-default-features --features firmware,dtls,hints --profile c-dev
+echo "== soak: building the C library (dev) and the emulator"
+cargo build -q -p iotx-coap-ffi
 cargo build -q -p iotx-coap-sim --bin iotx-coap-sim
 sim="$target/debug/iotx-coap-sim"
 
@@ -50,7 +50,7 @@ cleanup() {
 trap cleanup EXIT
 
 gcc -Wall -Wextra -Werror -std=c99 -D_DEFAULT_SOURCE -O1 -I include -o "$work/soak" tests/soak/soak.c \
-    hal/linux/*.c "$target/c-dev/libiotx_coap.a" -lssl -lcrypto -lpthread -ldl -lm
+    hal/linux/*.c "$target/debug/libiotx_coap.a" -lssl -lcrypto -lpthread -ldl -lm
 
 # Starts an emulator for MODE with the faults; prints its listener address.
 start_sim() {

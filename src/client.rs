@@ -219,7 +219,8 @@ impl<P: Platform, U: Send> Client<P, U> {
         self.with(|i| i.session.stats())
     }
 
-    pub(crate) fn log(&self, level: LogLevel, parts: &[&str]) {
+    /// One line through the platform's log, when `level` is enabled.
+    pub fn log(&self, level: LogLevel, parts: &[&str]) {
         if self.platform.log_enabled(level) {
             self.platform.log(level, parts);
         }

@@ -7,11 +7,13 @@
 //!   retransmission, re-authentication. Bytes and time in, bytes, deadlines
 //!   and events out.
 //! * [`platform`]: the [`platform::Platform`] trait (transport, clock,
-//!   randomness, log) with an implementation over the firmware's `HAL_*`
-//!   functions and one over `std::net::UdpSocket`.
+//!   randomness, log), with an implementation over `std::net::UdpSocket`
+//!   (feature `std`).
 //! * [`client`]: a blocking driver that runs the core over a platform; used
-//!   by the C ABI and by Rust applications.
-//! * `ffi`: the vendor C ABI (`IOT_CoAP_*`), feature `capi`.
+//!   by Rust applications and by the C library.
+//!
+//! The vendor C ABI (`IOT_CoAP_*` over the firmware's `HAL_*` functions) is
+//! the separate `iotx-coap-ffi` crate, which builds `libiotx_coap.a`.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 // Keeps `rust-version` in Cargo.toml honest: clippy (run with -D warnings in
@@ -23,6 +25,3 @@ extern crate alloc;
 pub mod client;
 pub mod core;
 pub mod platform;
-
-#[cfg(feature = "capi")]
-pub mod ffi;

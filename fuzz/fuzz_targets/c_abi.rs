@@ -22,9 +22,12 @@ use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_uchar, c_void};
 
 use arbitrary::Arbitrary;
-use iotx_coap::ffi::api::*;
-use iotx_coap::ffi::conninfo::{IOT_Ioctl, IOT_SetupConnInfo};
-use iotx_coap::ffi::types::*;
+use iotx_coap_ffi::conninfo::{IOT_Ioctl, IOT_SetupConnInfo};
+use iotx_coap_ffi::context::*;
+use iotx_coap_ffi::logging::*;
+use iotx_coap_ffi::response::*;
+use iotx_coap_ffi::send::*;
+use iotx_coap_ffi::types::*;
 use iotx_coap_fuzz::coap::{self, decode_sent};
 use iotx_coap_fuzz::fake_hal::{self, ReadFault, State};
 use iotx_coap_fuzz::psk;
@@ -528,7 +531,7 @@ impl Run {
                         IOTX_ERR_INVALID_PARAM
                     );
                     assert_eq!(
-                        iotx_coap::ffi::v3::IOT_CoAP_GetCurToken(p),
+                        iotx_coap_ffi::v3::IOT_CoAP_GetCurToken(p),
                         IOTX_ERR_INVALID_PARAM as u32
                     );
                     IOT_CoAP_Deinit(&mut pp);

@@ -15,7 +15,7 @@ use std::ffi::{c_char, c_int, c_uchar, c_uint, c_ushort, c_void};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use iotx_coap::platform::hal::{coap_dtls_options_t, DTLS_READ_DATA_FAILED, DTLS_SUCCESS};
+use iotx_coap_ffi::hal::{coap_dtls_options_t, DTLS_READ_DATA_FAILED, DTLS_SUCCESS};
 
 /// What a read returns next, besides queued datagrams.
 #[derive(Clone, Copy, Debug)]
@@ -261,7 +261,7 @@ pub unsafe extern "C" fn HAL_DTLSSession_read(
             DTLS_SUCCESS
         }
         Err(ReadFault::Error) => DTLS_READ_DATA_FAILED,
-        Err(ReadFault::Closed) => iotx_coap::platform::hal::DTLS_PEER_CLOSE_NOTIFY,
+        Err(ReadFault::Closed) => iotx_coap_ffi::hal::DTLS_PEER_CLOSE_NOTIFY,
     }
 }
 

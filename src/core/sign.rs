@@ -258,16 +258,18 @@ pub fn parse_auth_response(payload: &[u8]) -> Option<AuthResponse> {
     Some(r)
 }
 
-pub(crate) type NumBuf = [u8; 20];
+/// Room for the decimal text of any `u64`.
+pub type NumBuf = [u8; 20];
 
-pub(crate) const fn itoa_buf() -> NumBuf {
+/// An empty [`NumBuf`].
+pub const fn itoa_buf() -> NumBuf {
     [0; 20]
 }
 
 /// Decimal text of `v` without `core::fmt`, and without 64-bit division
 /// (a library routine on a Cortex-M): long division of four 16-bit limbs
 /// by ten, in 32-bit arithmetic.
-pub(crate) fn fmt_u64(buf: &mut NumBuf, v: u64) -> &str {
+pub fn fmt_u64(buf: &mut NumBuf, v: u64) -> &str {
     let mut limbs = [
         (v >> 48) as u16,
         (v >> 32) as u16,

@@ -1,24 +1,14 @@
 //! What the library needs from the device: a datagram transport to the
 //! platform, a clock, randomness, a lock and a log.
 //!
-//! Two implementations ship: [`hal::HalPlatform`] calls the firmware's
-//! `HAL_*` functions (the vendor SDK's platform layer, unchanged), and
-//! [`std_udp::StdPlatform`] uses `std::net::UdpSocket` for Rust users and
-//! tests. Anything else (an RTOS socket API, a simulator) implements the
-//! traits below.
+//! [`std_udp::StdPlatform`] (feature `std`) uses `std::net::UdpSocket`
+//! for Rust users and tests. The C library (the `iotx-coap-ffi` crate)
+//! implements these traits over the firmware's `HAL_*` functions (the
+//! vendor SDK's platform layer, unchanged). Anything else (an RTOS socket
+//! API, a simulator) implements the traits below.
 
 use crate::core::url::Endpoint;
 
-#[cfg(all(feature = "firmware", target_arch = "arm", target_os = "none"))]
-mod arm_eabi;
-#[cfg(all(feature = "firmware", not(feature = "std")))]
-mod firmware;
-#[cfg(feature = "capi")]
-pub mod hal;
-#[cfg(all(feature = "firmware", not(feature = "std")))]
-pub mod heap_stats;
-#[cfg(all(feature = "firmware", not(feature = "std"), not(target_os = "none")))]
-mod hosted_panic;
 #[cfg(feature = "session-store")]
 pub(crate) mod session_store;
 #[cfg(feature = "std")]

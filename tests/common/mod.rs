@@ -45,10 +45,10 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
-/// `target/c-dev/libiotx_coap.a`: the C library as CMake builds it (no
-/// std, features `firmware,dtls,hints`), unoptimised.
+/// `target/debug/libiotx_coap.a`: the C library (`cargo build -p
+/// iotx-coap-ffi`: no std, DTLS over the HAL), unoptimised.
 pub fn staticlib_path() -> PathBuf {
-    target_dir().join("c-dev").join("libiotx_coap.a")
+    target_dir().join("debug").join("libiotx_coap.a")
 }
 
 /// `target/debug/iotx-coap-sim`.
@@ -75,13 +75,11 @@ fn cargo_build(args: &[&str]) -> Result<(), String> {
     }
 }
 
-/// `cargo build` arguments for the C library (no std, as CMake builds it).
-fn c_lib_args<'a>(features: &'a str, profile: &'a str) -> [&'a str; 8] {
+/// `cargo build` arguments for the C library with extra `features`.
+fn c_lib_args<'a>(features: &'a str, profile: &'a str) -> [&'a str; 6] {
     [
-        "--lib",
         "-p",
-        "iotx-coap",
-        "--no-default-features",
+        "iotx-coap-ffi",
         "--features",
         features,
         "--profile",
@@ -94,7 +92,7 @@ fn c_lib_args<'a>(features: &'a str, profile: &'a str) -> [&'a str; 8] {
 pub fn build_lib_and_sim() {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
     let r = BUILT.get_or_init(|| {
-        cargo_build(&c_lib_args("firmware,dtls,hints", "c-dev"))?;
+        cargo_build(&c_lib_args("dtls", "dev"))?;
         cargo_build(&["-p", "iotx-coap-sim", "--bin", "iotx-coap-sim"])
     });
     if let Err(e) = r {
@@ -103,17 +101,17 @@ pub fn build_lib_and_sim() {
 }
 
 /// The C library with the session store (feature `session-store`), built
-/// as README "Battery devices" builds it (`cargo c-lib --features
-/// session-store`, profile `c-release`) into its own target dir
+/// as README "Battery devices" builds it (`cargo build -p iotx-coap-ffi
+/// --release --features session-store`) into its own target dir
 /// (`session-store/` under the target dir), once per process.
 pub fn build_session_store_lib() -> PathBuf {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let r = BUILT.get_or_init(|| {
         let dir = target_dir().join("session-store");
-        let mut args = c_lib_args("firmware,dtls,hints,session-store", "c-release").to_vec();
+        let mut args = c_lib_args("session-store", "release").to_vec();
         args.extend(["--target-dir", dir.to_str().expect("UTF-8 target dir")]);
         cargo_build(&args)?;
-        Ok(dir.join("c-release").join("libiotx_coap.a"))
+        Ok(dir.join("release").join("libiotx_coap.a"))
     });
     match r {
         Ok(p) => p.clone(),

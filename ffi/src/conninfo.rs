@@ -17,8 +17,9 @@ use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_int, c_void};
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use super::api::{c_str, guard, hal_log};
-use crate::platform::LogLevel;
+use iotx_coap::platform::LogLevel;
+
+use crate::boundary::{c_str, guard, hal_log};
 
 const SUCCESS_RETURN: c_int = 0;
 const FAIL_RETURN: c_int = -1;

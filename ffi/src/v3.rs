@@ -18,8 +18,10 @@
 use core::ffi::{c_char, c_int, c_uint, c_void};
 use core::sync::atomic::Ordering;
 
-use super::api::{context, field, guard, init, message, DeviceFields};
-use super::types::*;
+use crate::boundary::{field, guard};
+use crate::context::{context, init, DeviceFields};
+use crate::response::message;
+use crate::types::*;
 
 /// The 3.0.x `iotx_deviceinfo_t` (also the prefix of its
 /// `iotx_device_info_t`).

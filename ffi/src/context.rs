@@ -1,28 +1,33 @@
-//! `IOT_CoAP_*` and the log calls.
+//! The context (`iotx_coap_context_t`): `IOT_CoAP_Init`, `Deinit`,
+//! `DeviceNameAuth` and `Yield`, and the events and responses handed to
+//! the application's callbacks.
 //!
 //! Every pointer from C is checked for NULL; strings are read with a bound;
 //! C enums arrive as `c_int` and unknown values are refused; no panic
-//! unwinds into C (with `std`, each entry point catches it and returns an
-//! error; without `std` the firmware profile aborts).
+//! unwinds into C (see [`crate::boundary::guard`]). Callbacks run with no
+//! lock held: the client hands events out after it lets go.
 
 use alloc::boxed::Box;
 use alloc::string::String;
-use core::ffi::{c_char, c_int, c_uchar, c_void};
+use core::ffi::{c_int, c_void};
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use super::types::*;
-use crate::client::{AuthError, Client, ClientEvent};
-use crate::core::session::{Config, Event, SendError, FORMAT_CBOR, FORMAT_JSON};
-use crate::core::sign::SignMethod;
-use crate::core::url;
-use crate::platform::hal::{HalPlatform, LOG_LEVEL};
-use crate::platform::LogLevel;
+use iotx_coap::client::{Client, ClientEvent};
+use iotx_coap::core::session::{Config, Event};
+use iotx_coap::core::sign::SignMethod;
+use iotx_coap::core::url;
+use iotx_coap::platform::{ConnectError, LogLevel};
+
+use crate::boundary::{c_str, field, guard, hal_log};
+use crate::errors::auth_error_code;
+use crate::hal::HalPlatform;
+use crate::response::ResponseMessage;
+use crate::types::*;
 
 /// How long one `IOT_CoAP_Yield` waits when `wait_time_ms` is 0 or negative.
 const DEFAULT_WAIT_MS: u32 = 2000;
 /// Marks a live context, so a stale or foreign pointer is (usually) refused.
 const CONTEXT_MAGIC: u32 = 0x436f_4170; // "CoAp"
-const MESSAGE_MAGIC: u32 = 0x4d73_6752; // "MsgR"
 /// [`Context::users`]' flag for "Deinit was called".
 const CLOSING: u32 = 1 << 31;
 /// The device identity (given or stored) is not text.
@@ -31,80 +36,34 @@ const NOT_UTF8: &str = "device identity is not UTF-8";
 const URL_MAX: usize = 512;
 
 /// The application's callback and argument for one uplink.
-struct Pending {
-    callback: iotx_response_callback_t,
-    user_data: *mut c_void,
+pub(crate) struct Pending {
+    pub(crate) callback: iotx_response_callback_t,
+    pub(crate) user_data: *mut c_void,
     /// This uplink's number for `IOT_CoAP_GetCurToken`/`GetMessageToken`.
-    token: u32,
+    pub(crate) token: u32,
 }
 // SAFETY: the pointers are the application's, handed back to it on whatever
 // thread runs Yield, as the vendor API does.
 unsafe impl Send for Pending {}
 
-pub(super) struct Context {
+pub(crate) struct Context {
     /// [`CONTEXT_MAGIC`] while the context takes calls; 0 from Deinit on.
     magic: AtomicU32,
     /// Entry points running on this context (a callback runs inside one
     /// and may call Deinit), plus [`CLOSING`] once Deinit was called: the
     /// context is freed by whoever brings this to exactly `CLOSING`.
     users: AtomicU32,
-    client: Client<HalPlatform, Pending>,
+    pub(crate) client: Client<HalPlatform, Pending>,
     event_handle: iotx_event_handle_t,
     /// Tokens handed out so far.
     tokens: AtomicU32,
     /// The token of the most recent uplink (0 before the first).
-    pub(super) last_token: AtomicU32,
-}
-
-/// What `resp_callback` receives as `p_message`.
-#[repr(C)]
-pub(super) struct ResponseMessage {
-    magic: u32,
-    code: u8,
-    /// NUL-terminated copy (the NUL is not counted in `len`), so vendor
-    /// samples printing it with `%s` stay in bounds.
-    payload: *const u8,
-    len: usize,
-    /// The token of the uplink this answers.
-    pub(super) token: u32,
-}
-
-#[cfg(feature = "std")]
-pub(super) fn guard<R>(on_panic: R, f: impl FnOnce() -> R) -> R {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(on_panic)
-}
-
-#[cfg(not(feature = "std"))]
-pub(super) fn guard<R>(_on_panic: R, f: impl FnOnce() -> R) -> R {
-    f()
-}
-
-/// Bytes of a fixed C char array up to its first NUL (never past it).
-pub(super) fn field(a: &[c_char]) -> Option<String> {
-    let len = a.iter().position(|&c| c == 0).unwrap_or(a.len());
-    // SAFETY: c_char and u8 have the same size and alignment.
-    let bytes = unsafe { core::slice::from_raw_parts(a.as_ptr().cast::<u8>(), len) };
-    String::from_utf8(bytes.to_vec()).ok()
-}
-
-/// Reads a C string of at most `max` bytes. `Err(true)` when longer.
-///
-/// # Safety
-/// `p` must point to readable memory up to its NUL or `max + 1` bytes.
-pub(super) unsafe fn c_str(p: *const c_char, max: usize) -> Result<&'static [u8], bool> {
-    for i in 0..=max {
-        // SAFETY: within the caller's promise.
-        if unsafe { *p.add(i) } == 0 {
-            // SAFETY: the i bytes before the NUL are readable.
-            return Ok(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), i) });
-        }
-    }
-    Err(true)
+    pub(crate) last_token: AtomicU32,
 }
 
 impl Context {
     /// A fresh token for an uplink; never 0, which means "none yet".
-    fn next_token(&self) -> u32 {
+    pub(crate) fn next_token(&self) -> u32 {
         loop {
             let t = self.tokens.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
             if t != 0 {
@@ -120,7 +79,7 @@ fn log(ctx: &Context, level: LogLevel, parts: &[&str]) {
 
 /// # Safety
 /// `p` NULL or a pointer returned by `IOT_CoAP_Init` and not yet freed.
-pub(super) unsafe fn context<'a>(p: *mut iotx_coap_context_t) -> Option<&'a Context> {
+pub(crate) unsafe fn context<'a>(p: *mut iotx_coap_context_t) -> Option<&'a Context> {
     if p.is_null() {
         return None;
     }
@@ -131,7 +90,7 @@ pub(super) unsafe fn context<'a>(p: *mut iotx_coap_context_t) -> Option<&'a Cont
 
 /// A running entry point's claim on its context: the context outlives it,
 /// even if a callback calls `IOT_CoAP_Deinit` meanwhile.
-struct Entered<'a>(&'a Context);
+pub(crate) struct Entered<'a>(pub(crate) &'a Context);
 
 impl Drop for Entered<'_> {
     fn drop(&mut self) {
@@ -147,7 +106,7 @@ impl Drop for Entered<'_> {
 ///
 /// # Safety
 /// As [`context`].
-unsafe fn enter<'a>(p: *mut iotx_coap_context_t) -> Option<Entered<'a>> {
+pub(crate) unsafe fn enter<'a>(p: *mut iotx_coap_context_t) -> Option<Entered<'a>> {
     // SAFETY: forwarded contract.
     let ctx = unsafe { context(p) }?;
     let entered = Entered(ctx);
@@ -187,11 +146,11 @@ pub unsafe extern "C" fn IOT_CoAP_Init(
 
 /// The identity fields of a config's device info, as read from whichever
 /// vendor layout the caller was compiled against.
-pub(super) struct DeviceFields {
-    pub(super) product_key: Option<String>,
-    pub(super) device_name: Option<String>,
-    pub(super) device_id: Option<String>,
-    pub(super) device_secret: Option<String>,
+pub(crate) struct DeviceFields {
+    pub(crate) product_key: Option<String>,
+    pub(crate) device_name: Option<String>,
+    pub(crate) device_id: Option<String>,
+    pub(crate) device_secret: Option<String>,
 }
 
 /// The 2.x (and 3.1+) layout: `iotx_deviceinfo_t`'s four fields.
@@ -216,7 +175,7 @@ unsafe fn read_devinfo_v2(p: *const c_void) -> DeviceFields {
 ///
 /// # Safety
 /// As `IOT_CoAP_Init`, with `p_devinfo` in the layout `read_devinfo` reads.
-pub(super) unsafe fn init(
+pub(crate) unsafe fn init(
     p_config: *mut iotx_coap_config_t,
     read_devinfo: unsafe fn(*const c_void) -> DeviceFields,
 ) -> *mut iotx_coap_context_t {
@@ -258,7 +217,7 @@ unsafe fn new_context(
     ) else {
         return fail(NOT_UTF8);
     };
-    let stored = super::conninfo::settings();
+    let stored = crate::conninfo::settings();
     let (Some(pk), Some(dn), Some(secret)) = (
         or_stored(pk, stored.product_key()),
         or_stored(dn, stored.device_name()),
@@ -292,13 +251,9 @@ unsafe fn new_context(
     let client = match Client::connect(platform, endpoint, sc, wait) {
         Ok(c) => c,
         // Named, with the likely cause, by Client::connect.
-        Err(crate::platform::ConnectError::Handshake) => return None,
-        Err(crate::platform::ConnectError::Unsupported) => {
-            return fail("scheme not supported by this build")
-        }
-        Err(crate::platform::ConnectError::Unreachable) => {
-            return fail("cannot reach the endpoint host")
-        }
+        Err(ConnectError::Handshake) => return None,
+        Err(ConnectError::Unsupported) => return fail("scheme not supported by this build"),
+        Err(ConnectError::Unreachable) => return fail("cannot reach the endpoint host"),
     };
     Some(Box::new(Context {
         magic: AtomicU32::new(CONTEXT_MAGIC),
@@ -366,13 +321,7 @@ fn dispatch(ctx: &Context, ev: ClientEvent<Pending>) {
         }) => {
             let len = payload.len();
             payload.push(0);
-            let msg = ResponseMessage {
-                magic: MESSAGE_MAGIC,
-                code,
-                payload: payload.as_ptr(),
-                len,
-                token: user.token,
-            };
+            let msg = ResponseMessage::new(code, &payload[..len], user.token);
             if let Some(cb) = user.callback {
                 // SAFETY: msg outlives the call, as documented.
                 unsafe {
@@ -435,10 +384,7 @@ pub unsafe extern "C" fn IOT_CoAP_DeviceNameAuth(p_context: *mut iotx_coap_conte
                         )
                     };
                 }
-                match e {
-                    AuthError::Connect(_) => IOTX_ERR_SEND_MSG_FAILED,
-                    AuthError::Rejected(_) | AuthError::Unreachable => IOTX_ERR_AUTH_FAILED,
-                }
+                auth_error_code(&e)
             }
         }
     })
@@ -459,226 +405,5 @@ pub unsafe extern "C" fn IOT_CoAP_Yield(p_context: *mut iotx_coap_context_t) -> 
         let ctx = entered.0;
         ctx.client.poll(&mut |e| dispatch(ctx, e));
         IOTX_SUCCESS
-    })
-}
-
-/// Sends `p_message` to `p_path` (e.g. `/topic/PK/DN/update`). Returns once
-/// the datagram is handed to the network; the response comes through
-/// `resp_callback` during `IOT_CoAP_Yield`.
-///
-/// # Safety
-/// Pointers NULL or valid; `p_path` NUL-terminated; `p_payload` readable for
-/// `payload_len` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn IOT_CoAP_SendMessage(
-    p_context: *mut iotx_coap_context_t,
-    p_path: *mut c_char,
-    p_message: *mut iotx_message_t,
-) -> c_int {
-    guard(IOTX_ERR_SEND_MSG_FAILED, || {
-        // SAFETY: forwarded contract.
-        let Some(entered) = (unsafe { enter(p_context) }) else {
-            return IOTX_ERR_INVALID_PARAM;
-        };
-        let ctx = entered.0;
-        if p_path.is_null() || p_message.is_null() {
-            return IOTX_ERR_INVALID_PARAM;
-        }
-        // SAFETY: non-NULL per the contract.
-        let m = unsafe { &*p_message };
-        let confirmable = match m.msg_type {
-            IOTX_MESSAGE_CON => true,
-            IOTX_MESSAGE_NON => false,
-            _ => return IOTX_ERR_INVALID_PARAM,
-        };
-        let format = match m.content_type {
-            IOTX_CONTENT_TYPE_JSON => FORMAT_JSON,
-            IOTX_CONTENT_TYPE_CBOR => FORMAT_CBOR,
-            _ => return IOTX_ERR_INVALID_PARAM,
-        };
-        let payload: &[u8] = match (m.p_payload.is_null(), m.payload_len) {
-            (_, 0) => &[],
-            (true, _) => return IOTX_ERR_INVALID_PARAM,
-            // SAFETY: readable for payload_len bytes per the contract.
-            (false, n) => unsafe {
-                core::slice::from_raw_parts(m.p_payload as *const c_uchar, usize::from(n))
-            },
-        };
-        if !ctx.client.is_authed() {
-            return IOTX_ERR_NOT_AUTHED;
-        }
-        // SAFETY: NUL-terminated per the contract; scan is bounded.
-        let path = match unsafe { c_str(p_path, IOTX_URI_MAX_LEN) } {
-            Ok(p) => p,
-            Err(_) => return IOTX_ERR_URI_TOO_LOOG,
-        };
-        let Ok(path) = core::str::from_utf8(path) else {
-            return IOTX_ERR_INVALID_PARAM;
-        };
-        let token = ctx.next_token();
-        let pending = Pending {
-            callback: m.resp_callback,
-            user_data: m.user_data,
-            token,
-        };
-        match ctx.client.send(path, payload, format, confirmable, pending) {
-            Ok(()) => {
-                ctx.last_token.store(token, Ordering::Relaxed);
-                IOTX_SUCCESS
-            }
-            Err((e, _)) => match e {
-                SendError::NotAuthed => IOTX_ERR_NOT_AUTHED,
-                SendError::UriTooLong => IOTX_ERR_URI_TOO_LOOG,
-                SendError::InvalidPath => IOTX_ERR_INVALID_PARAM,
-                SendError::MessageTooLong => IOTX_ERR_MSG_TOO_LOOG,
-                SendError::Busy => IOTX_ERR_NO_MEM,
-            },
-        }
-    })
-}
-
-/// # Safety
-/// `p_message` NULL or the pointer given to a response callback, during it.
-pub(super) unsafe fn message<'a>(p: *mut c_void) -> Option<&'a ResponseMessage> {
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: per the contract.
-    let m = unsafe { &*(p as *const ResponseMessage) };
-    (m.magic == MESSAGE_MAGIC).then_some(m)
-}
-
-/// The response's payload (decrypted in PSK mode), valid during the
-/// callback. It is followed by a NUL byte not counted in `*p_len`.
-///
-/// # Safety
-/// Pointers NULL or valid; `p_message` as given to the callback.
-#[no_mangle]
-pub unsafe extern "C" fn IOT_CoAP_GetMessagePayload(
-    p_message: *mut c_void,
-    pp_payload: *mut *mut c_uchar,
-    p_len: *mut c_int,
-) -> c_int {
-    guard(IOTX_ERR_INVALID_PARAM, || {
-        if pp_payload.is_null() || p_len.is_null() {
-            return IOTX_ERR_INVALID_PARAM;
-        }
-        // SAFETY: forwarded contract.
-        let Some(m) = (unsafe { message(p_message) }) else {
-            return IOTX_ERR_INVALID_PARAM;
-        };
-        // SAFETY: both out-pointers checked non-NULL.
-        unsafe {
-            *pp_payload = m.payload as *mut c_uchar;
-            *p_len = m.len as c_int;
-        }
-        IOTX_SUCCESS
-    })
-}
-
-/// The raw CoAP code byte of the response (0x45 = 2.05 Content).
-///
-/// # Safety
-/// Pointers NULL or valid; `p_message` as given to the callback.
-#[no_mangle]
-pub unsafe extern "C" fn IOT_CoAP_GetMessageCode(
-    p_message: *mut c_void,
-    p_resp_code: *mut iotx_coap_resp_code_t,
-) -> c_int {
-    guard(IOTX_ERR_INVALID_PARAM, || {
-        if p_resp_code.is_null() {
-            return IOTX_ERR_INVALID_PARAM;
-        }
-        // SAFETY: forwarded contract.
-        let Some(m) = (unsafe { message(p_message) }) else {
-            return IOTX_ERR_INVALID_PARAM;
-        };
-        // SAFETY: checked non-NULL.
-        unsafe { *p_resp_code = iotx_coap_resp_code_t::from(m.code) };
-        IOTX_SUCCESS
-    })
-}
-
-pub(super) fn hal_log(level: LogLevel, parts: &[&str]) {
-    use crate::platform::Platform;
-    let p = HalPlatform::default();
-    if p.log_enabled(level) {
-        p.log(level, parts);
-    }
-}
-
-/// Starts logging under `ident` (logging always goes to `HAL_Printf`).
-///
-/// # Safety
-/// `ident` NULL or NUL-terminated.
-#[no_mangle]
-pub unsafe extern "C" fn IOT_OpenLog(ident: *const c_char) {
-    guard((), || {
-        let name = if ident.is_null() {
-            &b"iotx"[..]
-        } else {
-            // SAFETY: NUL-terminated per the contract; bounded scan.
-            unsafe { c_str(ident, 32) }.unwrap_or(b"iotx")
-        };
-        hal_log(
-            LogLevel::Info,
-            &[
-                "log opened for ",
-                core::str::from_utf8(name).unwrap_or("iotx"),
-            ],
-        );
-    })
-}
-
-#[no_mangle]
-pub extern "C" fn IOT_CloseLog() {
-    guard((), || hal_log(LogLevel::Info, &["log closed"]))
-}
-
-/// Sets the level of messages printed; unknown values are ignored.
-#[no_mangle]
-pub extern "C" fn IOT_SetLogLevel(level: IOT_LogLevel) {
-    if (IOT_LOG_NONE..=IOT_LOG_DEBUG).contains(&level) {
-        LOG_LEVEL.store(level, Ordering::Relaxed);
-    }
-}
-
-/// Logs the library's heap use: bytes in use, the high-water mark and live
-/// blocks, as allocated through `HAL_Malloc` (the C library's allocator).
-/// A Rust program linking the rlib with `std` uses its own allocator, and
-/// this says so.
-#[no_mangle]
-pub extern "C" fn IOT_DumpMemoryStats(level: IOT_LogLevel) {
-    guard((), || {
-        if !(IOT_LOG_CRIT..=IOT_LOG_DEBUG).contains(&level)
-            || level > LOG_LEVEL.load(Ordering::Relaxed)
-        {
-            return;
-        }
-        use crate::platform::Platform;
-        let platform = HalPlatform::default();
-        #[cfg(all(feature = "firmware", not(feature = "std")))]
-        {
-            use crate::core::sign::{fmt_u64, itoa_buf};
-            let s = crate::platform::heap_stats::snapshot();
-            let (mut a, mut b, mut c) = (itoa_buf(), itoa_buf(), itoa_buf());
-            platform.log(
-                LogLevel::Info,
-                &[
-                    "memory: heap in use ",
-                    fmt_u64(&mut a, s.in_use as u64),
-                    " bytes, peak ",
-                    fmt_u64(&mut b, s.peak as u64),
-                    " bytes, ",
-                    fmt_u64(&mut c, s.blocks as u64),
-                    " blocks",
-                ],
-            );
-        }
-        #[cfg(not(all(feature = "firmware", not(feature = "std"))))]
-        platform.log(
-            LogLevel::Info,
-            &["memory: the program's Rust allocator is in use; no statistics"],
-        );
     })
 }

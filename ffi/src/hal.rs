@@ -7,8 +7,8 @@ use alloc::vec::Vec;
 use core::ffi::{c_char, c_int, c_uchar, c_uint, c_ushort, c_void};
 use core::sync::atomic::{AtomicI32, Ordering};
 
-use super::{ConnectError, LogLevel, Platform, RawLock, Transport, TransportError};
-use crate::core::url::{Endpoint, Security};
+use iotx_coap::core::url::{Endpoint, Security};
+use iotx_coap::platform::{ConnectError, LogLevel, Platform, RawLock, Transport, TransportError};
 
 /// `coap_dtls_options_t` of `imports/iot_import_dtls.h`.
 #[repr(C)]
@@ -78,7 +78,7 @@ extern "C" {
     fn HAL_Kv_Get(key: *const c_char, val: *mut c_void, buffer_len: *mut c_int) -> c_int;
 }
 
-/// [`crate::core::resume::STORE_KEY`], NUL-terminated.
+/// [`iotx_coap::core::resume::STORE_KEY`], NUL-terminated.
 #[cfg(feature = "session-store")]
 const KV_KEY: &core::ffi::CStr = c"iotx_coap_sess";
 
