@@ -18,6 +18,16 @@ use crate::core::session::{
 use crate::core::url::Endpoint;
 use crate::platform::{ConnectError, LogLevel, Platform, RawLock, Transport, TransportError};
 
+/// How an uplink travels (RFC 7252 §4.2, §4.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageType {
+    /// Confirmable: retransmitted until acknowledged, and reported either
+    /// way (a response or [`Event::SendFailed`]).
+    Con,
+    /// Non-confirmable: sent once; a response may or may not come.
+    Non,
+}
+
 /// What the driver reports: the session's events plus transport trouble.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ClientEvent<U> {
@@ -389,15 +399,19 @@ impl<P: Platform, U: Send> Client<P, U> {
         self.log(LogLevel::Warning, &["secure session closed; reconnecting"]);
     }
 
-    /// Queues an uplink and hands its datagram to the network.
+    /// Queues an uplink and hands its datagram to the network. A
+    /// [`MessageType::Con`] uplink gets exactly one outcome from
+    /// [`Client::poll`]: its response, or [`Event::SendFailed`]. On error
+    /// `user` comes back with the reason.
     pub fn send(
         &self,
         path: &str,
         payload: &[u8],
         format: u8,
-        confirmable: bool,
+        kind: MessageType,
         user: U,
     ) -> Result<(), (SendError, U)> {
+        let confirmable = kind == MessageType::Con;
         let now = self.platform.now_ms();
         // Never connects: a sender does not wait for a handshake. Without a
         // transport the message waits for the next one (Client::poll

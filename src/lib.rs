@@ -24,4 +24,5 @@ extern crate alloc;
 
 pub mod client;
 pub mod core;
+mod errors;
 pub mod platform;

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use iotx_coap::client::{Client, ClientEvent};
+use iotx_coap::client::{Client, ClientEvent, MessageType};
 use iotx_coap::core::session::{Config, Event, FORMAT_JSON};
 use iotx_coap::core::url::{self, Security};
 use iotx_coap::platform::std_udp::StdPlatform;
@@ -69,7 +69,7 @@ fn round_trip(sec: Security) {
     c.authenticate(&mut |_| {}).expect("auth");
     for i in 0..5u32 {
         let body = format!("{{\"n\":{i}}}");
-        c.send(TOPIC, body.as_bytes(), FORMAT_JSON, true, i)
+        c.send(TOPIC, body.as_bytes(), FORMAT_JSON, MessageType::Con, i)
             .map_err(|e| e.0)
             .unwrap();
     }
@@ -108,12 +108,12 @@ fn expired_token_is_renewed_and_the_message_resent() {
         let s = sim(SimConfig::default().token_ttl(Duration::from_secs(1)));
         let c = client(&s, sec, |_| {});
         c.authenticate(&mut |_| {}).unwrap();
-        c.send(TOPIC, b"{\"a\":1}", FORMAT_JSON, true, 1)
+        c.send(TOPIC, b"{\"a\":1}", FORMAT_JSON, MessageType::Con, 1)
             .map_err(|e| e.0)
             .unwrap();
         assert_eq!(outcomes(&c, 1)[0].1.as_ref().unwrap().0, 0x45);
         std::thread::sleep(Duration::from_millis(1300));
-        c.send(TOPIC, b"{\"a\":2}", FORMAT_JSON, true, 2)
+        c.send(TOPIC, b"{\"a\":2}", FORMAT_JSON, MessageType::Con, 2)
             .map_err(|e| e.0)
             .unwrap();
         let got = outcomes(&c, 1);
@@ -155,7 +155,7 @@ fn lossy_network_retransmits_until_delivered() {
             TOPIC,
             format!("{{\"i\":{i}}}").as_bytes(),
             FORMAT_JSON,
-            true,
+            MessageType::Con,
             i,
         )
         .map_err(|e| e.0)
@@ -183,7 +183,7 @@ fn unanswered_message_ends_in_send_failed() {
     // A peer that stays silent: a closed port would answer "port
     // unreachable", which ends the exchange early (tests/unreachable.rs).
     let _silent = std::net::UdpSocket::bind(addr).expect("rebind the emulator's port");
-    c.send(TOPIC, b"{}", FORMAT_JSON, true, 42)
+    c.send(TOPIC, b"{}", FORMAT_JSON, MessageType::Con, 42)
         .map_err(|e| e.0)
         .unwrap();
     let got = outcomes(&c, 1);

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use iotx_coap::client::{Client, ClientEvent};
+use iotx_coap::client::{Client, ClientEvent, MessageType};
 use iotx_coap::core::session::{Config, Event, FORMAT_JSON};
 use iotx_coap::core::url::{self, Security};
 use iotx_coap::platform::std_udp::StdPlatform;
@@ -27,7 +27,7 @@ fn boot(url: &str, file: &std::path::Path) -> u8 {
         "/topic/a1TestPK001/dev-001/update",
         &[b'x'; 64],
         FORMAT_JSON,
-        true,
+        MessageType::Con,
         1,
     )
     .map_err(|(e, _)| e)

@@ -3,6 +3,7 @@
 use core::ffi::{c_char, c_int, c_uchar};
 use core::sync::atomic::Ordering;
 
+use iotx_coap::client::MessageType;
 use iotx_coap::core::session::{FORMAT_CBOR, FORMAT_JSON};
 
 use crate::boundary::{c_str, guard};
@@ -34,9 +35,9 @@ pub unsafe extern "C" fn IOT_CoAP_SendMessage(
         }
         // SAFETY: non-NULL per the contract.
         let m = unsafe { &*p_message };
-        let confirmable = match m.msg_type {
-            IOTX_MESSAGE_CON => true,
-            IOTX_MESSAGE_NON => false,
+        let kind = match m.msg_type {
+            IOTX_MESSAGE_CON => MessageType::Con,
+            IOTX_MESSAGE_NON => MessageType::Non,
             _ => return IOTX_ERR_INVALID_PARAM,
         };
         let format = match m.content_type {
@@ -69,7 +70,7 @@ pub unsafe extern "C" fn IOT_CoAP_SendMessage(
             user_data: m.user_data,
             token,
         };
-        match ctx.client.send(path, payload, format, confirmable, pending) {
+        match ctx.client.send(path, payload, format, kind, pending) {
             Ok(()) => {
                 ctx.last_token.store(token, Ordering::Relaxed);
                 IOTX_SUCCESS

@@ -179,7 +179,7 @@ impl core::fmt::Debug for AuthResponse {
 }
 
 /// Read by hand rather than derived: keys and both text fields go through
-/// one visitor type ([`Text`]), so serde-json-core's string reader (with
+/// one visitor type (`Text`), so serde-json-core's string reader (with
 /// its unescaping) is instantiated once for them instead of once per
 /// visitor (field names, `String`). Same rules as the derived reader:
 /// unknown keys skipped, duplicates and a missing or null token refused.
