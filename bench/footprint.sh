@@ -29,7 +29,8 @@ while (($#)); do
     esac
 done
 
-lib=$(scripts/firmware-lib.sh)
+# FOOTPRINT_ARCHIVE: measure that archive (e.g. a scripts/dist.sh build) instead.
+lib=${FOOTPRINT_ARCHIVE:-$(scripts/firmware-lib.sh)}
 out=${FIRMWARE_TARGET_DIR:-target/firmware}/footprint
 mkdir -p "$out"
 cflags=(-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os -ffunction-sections -fdata-sections

@@ -11,8 +11,13 @@
 #      unwind tables), for gateways that can take that route.
 # Prints figures; no gate. The vendor's 2.3.0 client, measured this way:
 # 47,844 bytes.
+#   bench/linux-share.sh --archive FILE   measures FILE alone (one line)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+archive=""
+if [[ "${1:-}" == --archive ]]; then
+    archive=$(realpath "$2")
+fi
 
 target=${CARGO_TARGET_DIR:-target}
 out=$target/linux-share
@@ -27,6 +32,11 @@ share() { # archive -> bytes of text + data over the baseline
     read -r bt bd _ < <(size "$out/baseline" | tail -1)
     echo $(((lt + ld) - (bt + bd)))
 }
+
+if [[ -n "$archive" ]]; then
+    echo "  x86_64 share of a linked client (gcc -Os, --gc-sections): $(share "$archive") bytes"
+    exit 0
+fi
 
 cargo build -q --release -p iotx-coap-ffi
 stable=$(share "$target/release/libiotx_coap.a")

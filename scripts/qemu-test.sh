@@ -20,6 +20,9 @@
 #   QEMU_TEST_KEEP=1   keep the work directory (logs, ELF, map)
 #   QEMU_TEST_PANIC_HANDLER=1  also build the library with -Cpanic=abort and
 #                      check its #[panic_handler]'s line (a second, slow build)
+#   QEMU_TEST_PACKAGE=DIR  build the image from that unpacked prebuilt archive
+#                      (scripts/dist.sh) through find_package(), with no
+#                      cargo or rustc on PATH
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -103,25 +106,50 @@ plain=$(field plain "$sim_line")
 psk=$(field psk "$sim_line")
 serial=$(field serial "$relay_line")
 
-# Configures and builds firmware/qemu-mps2 into $work/DIR with cargo target
-# dir CARGO_DIR; the rest are main.c's settings (NAME=VALUE).
+# A PATH with cmake, make and the cross tools but no cargo or rustc: the
+# prebuilt-archive route must not need Rust.
+no_rust_path() {
+    local d=$work/no-rust-bin tool
+    mkdir -p "$d"
+    for tool in cmake make $(compgen -c arm-none-eabi- | sort -u); do
+        ln -sf "$(command -v "$tool")" "$d/"
+    done
+    if PATH=$d command -v cargo >/dev/null || PATH=$d command -v rustc >/dev/null; then
+        fail "cargo or rustc still on the restricted PATH"
+    fi
+    echo "$d"
+}
+
+# Configures and builds the image into $work/DIR with cargo target dir
+# CARGO_DIR; the rest are main.c's settings (NAME=VALUE). With
+# QEMU_TEST_PACKAGE, firmware/qemu-mps2/from-package against that unpacked
+# archive (find_package), with no Rust on PATH; else firmware/qemu-mps2,
+# which adds the library's source tree (add_subdirectory).
 build_image() {
-    local dir=$1 cargo_dir=$2 defines
+    local dir=$1 cargo_dir=$2 defines src=firmware/qemu-mps2 path=$PATH
     shift 2
     defines=$(IFS=';'; echo "$*")
-    cmake -S firmware/qemu-mps2 -B "$work/$dir" -DCMAKE_TOOLCHAIN_FILE="$PWD/firmware/cmake/cortex-m4f.cmake" \
-        -DIOTX_COAP_CARGO_TARGET_DIR="$cargo_dir" "-DFW_DEFINES=$defines" >"$work/$dir.configure.log" ||
+    local args=(-DCMAKE_TOOLCHAIN_FILE="$PWD/firmware/cmake/cortex-m4f.cmake" "-DFW_DEFINES=$defines")
+    if [[ -n "${QEMU_TEST_PACKAGE:-}" ]]; then
+        src=firmware/qemu-mps2/from-package
+        path=$(no_rust_path)
+        args+=(-DCMAKE_PREFIX_PATH="$(realpath "$QEMU_TEST_PACKAGE")")
+    else
+        args+=(-DIOTX_COAP_CARGO_TARGET_DIR="$cargo_dir")
+    fi
+    PATH=$path cmake -S "$src" -B "$work/$dir" "${args[@]}" >"$work/$dir.configure.log" 2>&1 ||
         fail "configure $dir: $(tail -n 20 "$work/$dir.configure.log")"
-    grep '^-- iotx-coap:' "$work/$dir.configure.log" | sed 's/^/  /'
-    cmake --build "$work/$dir" -j 2 >"$work/$dir.build.log" 2>&1 ||
+    grep '^-- iotx-coap' "$work/$dir.configure.log" | sed 's/^/  /'
+    PATH=$path cmake --build "$work/$dir" -j 2 >"$work/$dir.build.log" 2>&1 ||
         fail "build $dir: $(tail -n 30 "$work/$dir.build.log")"
 }
 target_dir=$(realpath -m "${FIRMWARE_TARGET_DIR:-target/firmware}")
-echo "== qemu-test: building the image (CMake, toolchain file cortex-m4f.cmake)"
+echo "== qemu-test: building the image (CMake, toolchain file cortex-m4f.cmake${QEMU_TEST_PACKAGE:+, prebuilt archive, no Rust on PATH})"
 # shellcheck disable=SC2086 # QEMU_TEST_DEFINES: extra NAME=VALUE settings of main.c
 build_image fw "$target_dir" "IOTX_PLAIN_URL=\"coap://$plain\"" "IOTX_PSK_URL=\"coap-psk://$psk\"" \
     "IOTX_TOKEN_TTL_MS=$((ttl * 1000))" ${QEMU_TEST_DEFINES:-}
-lib=$work/fw/iotx-coap/lib/libiotx_coap.a
+lib=${QEMU_TEST_PACKAGE:+$QEMU_TEST_PACKAGE/lib/libiotx_coap.a}
+lib=${lib:-$work/fw/iotx-coap/lib/libiotx_coap.a}
 cp "$work/fw/fw.elf" "$work/fw.elf"
 cp "$work/fw/fw.map" "$work/fw.map"
 cp "$work/fw/fw-alloc-failure.elf" "$work/panic.elf"
@@ -167,7 +195,7 @@ tr -d '\r' <"$work/panic-console.log" | sed 's/^/  | /'
 grep -q '^\[board\] HALTED: Rust panic/abort in iotx-coap' "$work/panic-console.log" ||
     fail "the fault handler did not report the library's abort"
 
-if [[ "${QEMU_TEST_PANIC_HANDLER:-0}" == 1 ]]; then
+if [[ "${QEMU_TEST_PANIC_HANDLER:-0}" == 1 && -z "${QEMU_TEST_PACKAGE:-}" ]]; then
     # The #[panic_handler] only runs with a panic strategy that calls it:
     # build the library once more with -Cpanic=abort (RUSTFLAGS replaces the
     # config's flags) and expect its line, then the board's watchdog.
