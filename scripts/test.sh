@@ -15,6 +15,14 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+# The C library as it is built alone (no std; a workspace-wide check sees
+# the hosted variant, see ffi/build.rs), with and without the session store.
+cargo clippy -p iotx-coap-ffi -- -D warnings
+cargo clippy -p iotx-coap-ffi --features session-store -- -D warnings
+echo "== cargo doc (no warnings)"
+RUSTDOCFLAGS=-Dwarnings cargo doc --no-deps -p iotx-coap
+# Its own run: both libraries are named iotx_coap (the archive's name).
+RUSTDOCFLAGS=-Dwarnings cargo doc --no-deps -p iotx-coap-ffi
 echo "== cargo test"
 cargo test --workspace
 echo "== session store (feature session-store): lints and unit tests"
@@ -26,6 +34,8 @@ echo "== docs: every snippet of the READMEs, run as written"
 scripts/doc-check.sh
 echo "== cmake consumers (add_subdirectory, find_package)"
 tests/cmake-consumer/run.sh
+echo "== prebuilt archives: the M4F image from an unpacked archive, no Rust on PATH (QEMU)"
+tests/dist/run.sh
 echo "== firmware footprint (Cortex-M4, no std; installs its Debian packages)"
 bench/footprint.sh
 if bench/footprint.sh --budget 1000 >/dev/null 2>&1; then

@@ -7,6 +7,12 @@
 //! bare-metal target, a stable `cargo build` fails only because the target
 //! is not installed ("can't find crate for `core`"), never because of a
 //! flag or feature. Where the target is installed, the build must succeed.
+//! The README's commands for that route, which this test stands for:
+//!
+//! ```sh
+//! rustup target add thumbv7em-none-eabihf
+//! cargo build -p iotx-coap-ffi --profile firmware --target thumbv7em-none-eabihf
+//! ```
 
 use std::process::Command;
 

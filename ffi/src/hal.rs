@@ -115,7 +115,7 @@ pub enum HalTransport {
 
 /// A DTLS session of the HAL. Its context serves one call at a time, and
 /// a receive may wait for seconds: the reader waits in slices of
-/// [`DTLS_READ_SLICE_MS`] and lets go of the context between them, and a
+/// `DTLS_READ_SLICE_MS` and lets go of the context between them, and a
 /// send that finds a reader waiting leaves its datagram in `outbox` for
 /// the reader to write after its slice. So a sender never waits for a
 /// receive (`IOT_CoAP_SendMessage` while another thread is in
