@@ -321,7 +321,7 @@ fn dispatch(ctx: &Context, ev: ClientEvent<Pending>) {
         }) => {
             let len = payload.len();
             payload.push(0);
-            let msg = ResponseMessage::new(code, &payload[..len], user.token);
+            let msg = ResponseMessage::new(code, payload.as_ptr(), len, user.token);
             if let Some(cb) = user.callback {
                 // SAFETY: msg outlives the call, as documented.
                 unsafe {

@@ -22,14 +22,15 @@ pub struct ResponseMessage {
 }
 
 impl ResponseMessage {
-    /// A response over `payload`, which must be followed by a NUL byte in
-    /// the same allocation (vendor samples print it with `%s`).
-    pub(crate) fn new(code: u8, payload: &[u8], token: u32) -> ResponseMessage {
+    /// A response over the first `len` bytes at `payload`, which must be
+    /// followed by a NUL byte in the same allocation (vendor samples print
+    /// it with `%s`) and outlive the callback.
+    pub(crate) fn new(code: u8, payload: *const u8, len: usize, token: u32) -> ResponseMessage {
         ResponseMessage {
             magic: MESSAGE_MAGIC,
             code,
-            payload: payload.as_ptr(),
-            len: payload.len(),
+            payload,
+            len,
             token,
         }
     }
