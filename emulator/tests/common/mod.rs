@@ -11,7 +11,9 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 #[allow(unused_imports)]
-pub use iotx_coap_sim::{start, Faults, SimConfig, SimHandle};
+pub use iotx_coap_sim::{
+    platform::Security, start, virtual_time::VirtualSim, Faults, SimConfig, SimHandle,
+};
 
 pub const PK: &str = "a1TestPK001";
 pub const DN: &str = "dev-001";
@@ -82,12 +84,61 @@ pub fn auth_json(seq: Option<u64>, ack_mode: Option<u8>) -> String {
     v.to_string()
 }
 
+/// `cfg` with the test device and a second one of the same product.
+pub fn with_devices(cfg: SimConfig) -> SimConfig {
+    cfg.device(PK, DN, SECRET)
+        .device("a1TestPK001", "dev-002", "other-secret")
+}
+
 pub fn sim(cfg: SimConfig) -> SimHandle {
-    start(
-        cfg.device(PK, DN, SECRET)
-            .device("a1TestPK001", "dev-002", "other-secret"),
-    )
-    .expect("emulator starts")
+    start(with_devices(cfg)).expect("emulator starts")
+}
+
+/// The plain listener on simulated time, with the test devices.
+pub fn virtual_sim(cfg: SimConfig) -> VirtualSim {
+    VirtualSim::new(with_devices(cfg), Security::None).expect("emulator starts")
+}
+
+/// The peer address of the one device talking to a [`VirtualSim`].
+pub fn virtual_peer() -> SocketAddr {
+    "127.0.0.1:40000".parse().unwrap()
+}
+
+/// Sends `p` from [`virtual_peer`], runs `d` of simulated time and returns
+/// what the emulator sent meanwhile, decoded, with when.
+/// A message id 0 is replaced by a fresh one (so requests are not taken for
+/// retransmissions).
+pub fn virtual_call(v: &mut VirtualSim, p: &Packet, d: Duration) -> Vec<(Duration, Packet)> {
+    static MID: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(1);
+    let mut p = p.clone();
+    if p.header.message_id == 0 {
+        p.header.message_id = MID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    v.send(virtual_peer(), &p.to_bytes().unwrap());
+    virtual_run(v, d)
+}
+
+/// Sends `p` and returns the emulator's answer (10 ms of simulated time).
+pub fn virtual_answer(v: &mut VirtualSim, p: &Packet) -> Packet {
+    let sent = virtual_call(v, p, Duration::from_millis(10));
+    sent.into_iter().next().expect("an answer").1
+}
+
+/// Runs `d` of simulated time; what was sent, decoded.
+pub fn virtual_run(v: &mut VirtualSim, d: Duration) -> Vec<(Duration, Packet)> {
+    v.run_for(d)
+        .into_iter()
+        .map(|s| (s.at, Packet::from_bytes(&s.bytes).unwrap()))
+        .collect()
+}
+
+/// An empty ACK or RST for message `mid`.
+pub fn empty(ty: MessageType, mid: u16) -> Packet {
+    let mut p = Packet::new();
+    p.header.set_type(ty);
+    p.header.code = MessageClass::Empty;
+    p.header.message_id = mid;
+    p
 }
 
 pub struct Client {
