@@ -1,24 +1,23 @@
-//! Test client: CoAP packets built with coap-lite and crypto done with the
-//! RustCrypto crates directly (never the emulator's own modules).
+//! Test client: CoAP packets built with coap-lite, crypto done with the
+//! RustCrypto crates and the test kit's PSK oracle (never the emulator's own
+//! modules, nor the library's).
 #![allow(dead_code)]
 
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use aes::cipher::{block_padding::Pkcs7, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
 
 #[allow(unused_imports)]
 pub use iotx_coap_sim::{
     platform::Security, start, virtual_time::VirtualSim, Faults, SimConfig, SimHandle,
 };
 
-pub const PK: &str = "a1TestPK001";
-pub const DN: &str = "dev-001";
-pub const SECRET: &str = "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB";
-pub const CLIENT_ID: &str = "a1TestPK001.dev-001";
+#[allow(unused_imports)]
+pub use iotx_coap_testkit::coap::empty;
+pub use iotx_coap_testkit::device::{CLIENT_ID, DN, PK, SECRET};
+pub use iotx_coap_testkit::psk;
 
 pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -41,23 +40,6 @@ pub fn hmac_sha1(secret: &str, content: &str) -> String {
     let mut m = <Hmac<sha1::Sha1> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
     m.update(content.as_bytes());
     hex(&m.finalize().into_bytes())
-}
-
-pub fn psk_key(secret: &str, random: &str) -> [u8; 16] {
-    let d = Sha256::digest(format!("{secret},{random}").as_bytes());
-    d[8..24].try_into().unwrap()
-}
-
-const IV: &[u8; 16] = b"543yhjy97ae7fyfg";
-
-pub fn aes_encrypt(key: &[u8; 16], pt: &[u8]) -> Vec<u8> {
-    cbc::Encryptor::<aes::Aes128>::new(key.into(), IV.into()).encrypt_padded_vec_mut::<Pkcs7>(pt)
-}
-
-pub fn aes_decrypt(key: &[u8; 16], ct: &[u8]) -> Vec<u8> {
-    cbc::Decryptor::<aes::Aes128>::new(key.into(), IV.into())
-        .decrypt_padded_vec_mut::<Pkcs7>(ct)
-        .expect("valid padding")
 }
 
 /// The standard auth JSON for the test device (hmacmd5).
@@ -130,15 +112,6 @@ pub fn virtual_run(v: &mut VirtualSim, d: Duration) -> Vec<(Duration, Packet)> {
         .into_iter()
         .map(|s| (s.at, Packet::from_bytes(&s.bytes).unwrap()))
         .collect()
-}
-
-/// An empty ACK or RST for message `mid`.
-pub fn empty(ty: MessageType, mid: u16) -> Packet {
-    let mut p = Packet::new();
-    p.header.set_type(ty);
-    p.header.code = MessageClass::Empty;
-    p.header.message_id = mid;
-    p
 }
 
 pub struct Client {
@@ -256,10 +229,10 @@ pub fn uplink_req(path: &str, token: Option<&str>, payload: &[u8]) -> Packet {
 }
 
 pub fn psk_uplink_req(path: &str, token: &str, key: &[u8; 16], seq: u64, payload: &[u8]) -> Packet {
-    let mut p = uplink_req(path, Some(token), &aes_encrypt(key, payload));
+    let mut p = uplink_req(path, Some(token), &psk::encrypt(key, payload));
     p.add_option(
         CoapOption::Unknown(2089),
-        aes_encrypt(key, seq.to_string().as_bytes()),
+        psk::encrypt(key, seq.to_string().as_bytes()),
     );
     p
 }
