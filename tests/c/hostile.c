@@ -105,7 +105,7 @@ static int send_uplink(int i)
     m.msg_type = IOTX_MESSAGE_CON;
     m.user_data = &g_ids[i];
     m.resp_callback = on_response;
-    return IOT_CoAP_SendMessage(g_ctx, (char *)"/topic/a1TestPK001/dev-001/update", &m);
+    return IOT_CoAP_SendMessage(g_ctx, (char *)TEST_TOPIC, &m);
 }
 
 static int all_settled(void)

@@ -8,16 +8,23 @@
 #include "iot_import.h"
 #include "iot_export.h"
 
+/* docs/protocol.md's test device (the Rust tests' iotx-coap-testkit). */
+#define TEST_PK "a1TestPK001"
+#define TEST_DN "dev-001"
+#define TEST_DS "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB"
+#define TEST_DEVICE_ID TEST_PK "." TEST_DN
+#define TEST_TOPIC "/topic/" TEST_PK "/" TEST_DN "/update"
+
 /* NULL when IOT_CoAP_Init refuses. The device info must outlive the context
  * (the library copies it, but the vendor API never promised that). */
-static iotx_coap_context_t *test_device_init(char *url, int wait_time_ms, iotx_event_handle_t on_event)
+static inline iotx_coap_context_t *test_device_init(char *url, int wait_time_ms, iotx_event_handle_t on_event)
 {
     static iotx_deviceinfo_t dev;
     iotx_coap_config_t cfg;
-    strcpy(dev.product_key, "a1TestPK001");
-    strcpy(dev.device_name, "dev-001");
-    strcpy(dev.device_id, "a1TestPK001.dev-001");
-    strcpy(dev.device_secret, "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB");
+    strcpy(dev.product_key, TEST_PK);
+    strcpy(dev.device_name, TEST_DN);
+    strcpy(dev.device_id, TEST_DEVICE_ID);
+    strcpy(dev.device_secret, TEST_DS);
     memset(&cfg, 0, sizeof(cfg));
     cfg.p_url = url;
     cfg.wait_time_ms = wait_time_ms;
