@@ -15,6 +15,7 @@
 #     and every uplink answered once the server is back.
 # The happy path (handshake, auth, 3 uplinks) is example_e2e.sh dtls.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/sim.sh"
 
 if [[ $# -ne 3 ]]; then
     echo "usage: $0 EXAMPLE_BIN SIM_BIN OUTAGE_BIN" >&2
@@ -78,15 +79,13 @@ free_udp_port() {
 
 # start_sim PORT LOG: the emulator, DTLS only, with the fixed certificate.
 start_sim() {
-    "$sim" --no-plain --no-psk --dtls-port "$1" --cert server.pem --key server.key \
-        --device "$PK:$DN:$DS" --log "$2" --quiet >"$2.stdout" 2>&1 &
-    sim_pid=$!
+    local ok=0
+    sim_start "$2.stdout" "$2.stdout" "$sim" --no-plain --no-psk --dtls-port "$1" \
+        --cert server.pem --key server.key \
+        --device "$PK:$DN:$DS" --log "$2" --quiet || ok=$?
+    sim_pid=$SIM_PID
     pids+=("$sim_pid")
-    for _ in $(seq 100); do
-        grep -q '"listening"' "$2.stdout" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
+    return "$ok"
 }
 
 count() { grep -c -F "$1" "$2" 2>/dev/null || true; }

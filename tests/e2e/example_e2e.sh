@@ -10,6 +10,7 @@
 # three 2.05 answers, and the emulator accepted the auth and three uplinks
 # carrying the sample's payload on the expected listener.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/sim.sh"
 
 if [[ $# -lt 3 || $# -gt 4 ]]; then
     echo "usage: $0 EXAMPLE_BIN SIM_BIN plain|psk|dtls [valgrind]" >&2
@@ -70,26 +71,14 @@ fail() {
     exit 1
 }
 
-"$sim" --plain-port 0 --psk-port 0 --dtls-port 0 --ca-out "$work/ca.pem" \
-    --device "$PK:$DN:$DS" --log "$log" --quiet \
-    >"$work/sim.out" 2>"$work/sim.err" &
-sim_pid=$!
+started=0
+sim_start "$work/sim.out" "$work/sim.err" "$sim" \
+    --plain-port 0 --psk-port 0 --dtls-port 0 --ca-out "$work/ca.pem" \
+    --device "$PK:$DN:$DS" --log "$log" --quiet || started=$?
+sim_pid=$SIM_PID
+((started == 0)) || fail "emulator did not start"
 
-# The emulator prints {"event":"listening","plain":"127.0.0.1:P","psk":"127.0.0.1:Q"}
-# as its first line once both sockets are bound.
-addr=""
-for _ in $(seq 1 200); do
-    if ! kill -0 "$sim_pid" 2>/dev/null; then
-        fail "emulator exited before listening"
-    fi
-    line=$(head -n 1 "$work/sim.out" 2>/dev/null || true)
-    # Wait for the whole line: the emulator may be mid-write.
-    if [[ "$line" == *'"listening"'*'}' ]]; then
-        addr=$(sed -n "s/.*\"$mode\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$line")
-        break
-    fi
-    sleep 0.05
-done
+addr=$(sim_addr "$mode")
 [[ -n "$addr" ]] || fail "no listening line with a \"$mode\" address from the emulator"
 url="$scheme://$addr"
 

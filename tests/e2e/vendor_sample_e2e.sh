@@ -16,6 +16,7 @@
 # saw 3 answers 0x45 (2.05) and exited 0, and the emulator accepted its auth
 # and 3 uplinks with its payload on TOPIC, on the MODE listener.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/sim.sh"
 
 if [[ $# -lt 4 || $# -gt 5 ]]; then
     echo "usage: $0 SAMPLE_BIN SIM_BIN plain|psk|dtls TOPIC [valgrind]" >&2
@@ -63,21 +64,14 @@ fail() {
     exit 1
 }
 
-"$sim" --plain-port 0 --psk-port 0 --dtls-port 0 --ca-out "$work/ca.pem" \
-    --device "$PK:$DN:$DS" --log "$work/sim.log" --quiet \
-    >"$work/sim.out" 2>"$work/sim.err" &
-sim_pid=$!
+started=0
+sim_start "$work/sim.out" "$work/sim.err" "$sim" \
+    --plain-port 0 --psk-port 0 --dtls-port 0 --ca-out "$work/ca.pem" \
+    --device "$PK:$DN:$DS" --log "$work/sim.log" --quiet || started=$?
+sim_pid=$SIM_PID
+((started == 0)) || fail "emulator did not start"
 
-addr=""
-for _ in $(seq 1 200); do
-    kill -0 "$sim_pid" 2>/dev/null || fail "emulator exited before listening"
-    line=$(head -n 1 "$work/sim.out" 2>/dev/null || true)
-    if [[ "$line" == *'"listening"'*'}' ]]; then
-        addr=$(sed -n "s/.*\"$mode\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$line")
-        break
-    fi
-    sleep 0.05
-done
+addr=$(sim_addr "$mode")
 [[ -n "$addr" ]] || fail "no \"$mode\" listener reported by the emulator"
 
 cmd=(timeout 60 "$sample" -u "$scheme://$addr" -n "$COUNT" -w 100)
