@@ -77,13 +77,11 @@ fail() {
 field() { sim_addr "$1" "$2"; }
 
 ttl=3
-started=0
 sim_start "$work/sim.out" "$work/sim.err" "$bin/iotx-coap-sim" \
     --plain-port 0 --psk-port 0 --no-dtls --token-ttl "$ttl" \
-    --device a1TestPK001:dev-001:s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB \
-    --log "$work/sim.log" --quiet || started=$?
+    --device "$SIM_TEST_DEVICE" --log "$work/sim.log" --quiet ||
+    fail "no listening line from the emulator"
 pids+=("$SIM_PID")
-((started == 0)) || fail "no listening line from the emulator"
 sim_line=$SIM_LISTENING
 "$bin/iotx-coap-relay" --quiet >"$work/relay.out" 2>"$work/relay.err" &
 pids+=($!)

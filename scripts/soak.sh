@@ -56,17 +56,15 @@ gcc -Wall -Wextra -Werror -std=c99 -D_DEFAULT_SOURCE -O1 -I include -o "$work/so
 # Starts an emulator for MODE with the faults; sets addr to its listener's
 # address.
 start_sim() {
-    local mode=$1 dir="$work/$1" ok=0
+    local mode=$1 dir="$work/$1"
     mkdir -p "$dir"
-    sim_start "$dir/sim.out" "$dir/sim.err" "$sim" \
+    if ! sim_start "$dir/sim.out" "$dir/sim.err" "$sim" \
         --plain-port 0 --psk-port 0 --dtls-port 0 --ca-out "$dir/ca.pem" \
-        --device a1TestPK001:dev-001:s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB \
-        "${faults[@]}" --log "$dir/sim.log" --quiet || ok=$?
-    pids+=("$SIM_PID")
-    if ((ok != 0)); then
+        --device "$SIM_TEST_DEVICE" "${faults[@]}" --log "$dir/sim.log" --quiet; then
         echo "soak: the $mode emulator did not start" >&2
         exit 1
     fi
+    pids+=("$SIM_PID")
     addr=$(sim_addr "$mode")
 }
 

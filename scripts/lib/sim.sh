@@ -6,11 +6,14 @@
 #       stdout line, printed once every socket is bound and the --ca-out
 #       file written). Sets SIM_PID and SIM_LISTENING. When the line does
 #       not come within SIM_START_TIMEOUT seconds (default 10), or the
-#       emulator exits first, prints why with the emulator's stderr and
-#       returns 1; the caller decides whether that ends the script.
+#       emulator exits first, prints why with the emulator's stderr, stops
+#       it if it still runs and returns 1; the caller decides whether that
+#       ends the script.
 #   sim_addr NAME [LINE]
 #       The address of listener NAME (plain, psk, dtls) in LINE (default
 #       SIM_LISTENING); empty when that listener is off.
+#   SIM_TEST_DEVICE
+#       The --device argument of docs/protocol.md's test device.
 #   wait_listening OUT PID WHAT
 #       The wait itself, for any process announcing itself with a JSON
 #       `listening` line (the relay too): sets LISTENING_LINE, or returns 1.
@@ -18,6 +21,7 @@
 # Starting the emulator once took up to 2 s on a loaded machine (DTLS
 # certificates, debug builds); 10 s leaves room without hiding a hang.
 : "${SIM_START_TIMEOUT:=10}"
+SIM_TEST_DEVICE=a1TestPK001:dev-001:s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB
 
 wait_listening() {
     local out=$1 pid=$2 what=$3 line="" i
@@ -57,6 +61,7 @@ sim_start() {
         echo "---- emulator stderr ($err) ----" >&2
         tail -n 50 "$err" >&2 2>/dev/null || true
         echo "---- end ----" >&2
+        kill "$SIM_PID" 2>/dev/null || true
         return 1
     fi
     SIM_LISTENING=$LISTENING_LINE

@@ -79,13 +79,11 @@ free_udp_port() {
 
 # start_sim PORT LOG: the emulator, DTLS only, with the fixed certificate.
 start_sim() {
-    local ok=0
     sim_start "$2.stdout" "$2.stdout" "$sim" --no-plain --no-psk --dtls-port "$1" \
         --cert server.pem --key server.key \
-        --device "$PK:$DN:$DS" --log "$2" --quiet || ok=$?
+        --device "$PK:$DN:$DS" --log "$2" --quiet || return 1
     sim_pid=$SIM_PID
     pids+=("$sim_pid")
-    return "$ok"
 }
 
 count() { grep -c -F "$1" "$2" 2>/dev/null || true; }

@@ -64,13 +64,10 @@ fail() {
     exit 1
 }
 
-started=0
-sim_start "$work/sim.out" "$work/sim.err" "$sim" \
-    --plain-port 0 --psk-port 0 --dtls-port 0 --ca-out "$work/ca.pem" \
-    --device "$PK:$DN:$DS" --log "$work/sim.log" --quiet || started=$?
+sim_start "$work/sim.out" "$work/sim.err" "$sim" --plain-port 0 --psk-port 0 --dtls-port 0 \
+    --ca-out "$work/ca.pem" --device "$PK:$DN:$DS" --log "$work/sim.log" --quiet ||
+    fail "emulator did not start"
 sim_pid=$SIM_PID
-((started == 0)) || fail "emulator did not start"
-
 addr=$(sim_addr "$mode")
 [[ -n "$addr" ]] || fail "no \"$mode\" listener reported by the emulator"
 

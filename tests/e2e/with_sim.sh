@@ -45,13 +45,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-started=0
 sim_start "$work/sim.out" "$work/sim.err" "$sim" --plain-port 0 --psk-port 0 \
-    --device a1TestPK001:dev-001:s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB \
-    ${sim_args[@]+"${sim_args[@]}"} \
-    --log "$work/sim.log" --quiet || started=$?
+    --device "$SIM_TEST_DEVICE" ${sim_args[@]+"${sim_args[@]}"} \
+    --log "$work/sim.log" --quiet || exit 1
 sim_pid=$SIM_PID
-((started == 0)) || exit 1
 plain_addr=$(sim_addr plain)
 psk_addr=$(sim_addr psk)
 addr=$(sim_addr "$mode")

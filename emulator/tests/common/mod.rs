@@ -66,6 +66,15 @@ pub fn auth_json(seq: Option<u64>, ack_mode: Option<u8>) -> String {
     v.to_string()
 }
 
+/// An auth JSON of the test device with a wrong sign (answered 4.01).
+pub fn bad_sign_auth_json() -> String {
+    serde_json::json!({
+        "productKey": PK, "deviceName": DN, "clientId": CLIENT_ID,
+        "sign": "0".repeat(32),
+    })
+    .to_string()
+}
+
 /// `cfg` with the test device and a second one of the same product.
 pub fn with_devices(cfg: SimConfig) -> SimConfig {
     cfg.device(PK, DN, SECRET)
