@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 source scripts/lib/sim.sh
 
-PK=a1TestPK001 DN=dev-001 DS=s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB
+PK=$SIM_PK DN=$SIM_DN DS=$SIM_DS
 out=build/demo
 mkdir -p "$out"
 
@@ -28,7 +28,7 @@ gcc "${cc_flags[@]}" -O2 examples-c/coap-example.c hal/linux/*.c "$lib" \
 
 echo "== starting the emulator"
 log=$out/emulator.log
-trap 'kill $SIM_PID 2>/dev/null || true' EXIT
+trap sim_stop EXIT
 sim_start "$out/emulator.out" "$out/emulator.err" "$target/iotx-coap-sim" \
     --plain-port 0 --psk-port 0 --dtls-port 0 --ca-out "$out/emulator-ca.pem" \
     --device "$PK:$DN:$DS" --log "$log"

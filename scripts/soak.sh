@@ -68,12 +68,11 @@ start_sim() {
     addr=$(sim_addr "$mode")
 }
 
-declare -A scheme=([plain]=coap [psk]=coap-psk [dtls]=coaps)
 declare -A client
 for mode in plain psk dtls; do
     start_sim "$mode"
     # The emulator's DTLS certificate names 127.0.0.1; the HAL trusts its CA.
-    IOTX_DTLS_CA_FILE="$work/$mode/ca.pem" timeout 900 "$work/soak" "${scheme[$mode]}://$addr" "$n" \
+    IOTX_DTLS_CA_FILE="$work/$mode/ca.pem" timeout 900 "$work/soak" "$(sim_scheme "$mode")://$addr" "$n" \
         "$work/$mode/outcomes" >"$work/$mode/soak.out" 2>"$work/$mode/soak.err" &
     client[$mode]=$!
 done

@@ -61,7 +61,7 @@ use sha2::Sha256;
 pub use crate::config::DtlsCertFiles;
 use crate::dedup::EXCHANGE_LIFETIME;
 use crate::log::EventLog;
-use crate::transport::{recv_from_timeout, DatagramTransport};
+use crate::transport::{recv_from_timeout, DatagramTransport, Received};
 
 /// DTLS MTU (path MTU the record layer fragments handshake messages to).
 pub const DTLS_MTU: u32 = 1200;
@@ -596,11 +596,7 @@ impl DtlsTransport {
 }
 
 impl DatagramTransport for DtlsTransport {
-    fn recv(
-        &mut self,
-        buf: &mut [u8],
-        timeout: Duration,
-    ) -> io::Result<Option<(usize, SocketAddr)>> {
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Received {
         let deadline = Instant::now() + timeout;
         loop {
             self.sweep();

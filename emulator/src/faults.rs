@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use crate::clock::Clock;
 use crate::config::{FaultRates, Faults};
 use crate::stats::{Counters, DirCounters};
-use crate::transport::DatagramTransport;
+use crate::transport::{DatagramTransport, Received};
 
 /// What to do with one datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -268,11 +268,7 @@ impl<T: DatagramTransport> Faulty<T> {
 }
 
 impl<T: DatagramTransport> DatagramTransport for Faulty<T> {
-    fn recv(
-        &mut self,
-        buf: &mut [u8],
-        timeout: Duration,
-    ) -> io::Result<Option<(usize, SocketAddr)>> {
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Received {
         // Without faults this is the inner transport, copy-free.
         if !self.fault_in.is_active() && self.idle() {
             return self.inner.recv(buf, timeout);

@@ -12,14 +12,14 @@ use std::time::{Duration, Instant};
 use crate::clock::{Clock, SimClock};
 use crate::stats::Counters;
 
+/// What a receive gives: the datagram's length in the buffer and its
+/// sender, or `None` when nothing came in time.
+pub type Received = io::Result<Option<(usize, SocketAddr)>>;
+
 /// A datagram transport a listener runs over (UDP, or DTLS sessions).
 pub trait DatagramTransport: Send {
     /// Receives one datagram, waiting at most `timeout`; `Ok(None)` on timeout.
-    fn recv(
-        &mut self,
-        buf: &mut [u8],
-        timeout: Duration,
-    ) -> io::Result<Option<(usize, SocketAddr)>>;
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Received;
     fn send(&mut self, datagram: &[u8], peer: SocketAddr) -> io::Result<()>;
     fn local_addr(&self) -> io::Result<SocketAddr>;
     /// Peers whose earlier exchanges must be forgotten because a new
@@ -41,7 +41,7 @@ pub(crate) fn recv_from_timeout(
     current: &mut Option<Duration>,
     buf: &mut [u8],
     timeout: Duration,
-) -> io::Result<Option<(usize, SocketAddr)>> {
+) -> Received {
     let t = timeout.max(Duration::from_millis(1));
     if *current != Some(t) {
         sock.set_read_timeout(Some(t))?;
@@ -85,11 +85,7 @@ impl UdpTransport {
 }
 
 impl DatagramTransport for UdpTransport {
-    fn recv(
-        &mut self,
-        buf: &mut [u8],
-        timeout: Duration,
-    ) -> io::Result<Option<(usize, SocketAddr)>> {
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Received {
         recv_from_timeout(&self.sock, &mut self.timeout, buf, timeout)
     }
 
@@ -116,11 +112,7 @@ impl<T: DatagramTransport> Counted<T> {
 }
 
 impl<T: DatagramTransport> DatagramTransport for Counted<T> {
-    fn recv(
-        &mut self,
-        buf: &mut [u8],
-        timeout: Duration,
-    ) -> io::Result<Option<(usize, SocketAddr)>> {
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Received {
         let got = self.inner.recv(buf, timeout)?;
         if let Some((n, _)) = got {
             Counters::inc(&self.counters.received);
@@ -216,11 +208,7 @@ impl MemTransport {
 }
 
 impl DatagramTransport for MemTransport {
-    fn recv(
-        &mut self,
-        buf: &mut [u8],
-        timeout: Duration,
-    ) -> io::Result<Option<(usize, SocketAddr)>> {
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Received {
         let mut q = self.lock();
         if let Some((peer, d)) = q.inbox.pop_front() {
             let n = d.len().min(buf.len());

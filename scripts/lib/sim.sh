@@ -12,8 +12,13 @@
 #   sim_addr NAME [LINE]
 #       The address of listener NAME (plain, psk, dtls) in LINE (default
 #       SIM_LISTENING); empty when that listener is off.
-#   SIM_TEST_DEVICE
-#       The --device argument of docs/protocol.md's test device.
+#   sim_stop
+#       Stops the emulator sim_start started, if it still runs.
+#   sim_scheme MODE
+#       The URL scheme of listener MODE (plain coap, psk coap-psk, dtls
+#       coaps); returns 1 for anything else.
+#   SIM_PK, SIM_DN, SIM_DS, SIM_TEST_DEVICE
+#       docs/protocol.md's test device, and its --device argument.
 #   wait_listening OUT PID WHAT
 #       The wait itself, for any process announcing itself with a JSON
 #       `listening` line (the relay too): sets LISTENING_LINE, or returns 1.
@@ -21,7 +26,9 @@
 # Starting the emulator once took up to 2 s on a loaded machine (DTLS
 # certificates, debug builds); 10 s leaves room without hiding a hang.
 : "${SIM_START_TIMEOUT:=10}"
-SIM_TEST_DEVICE=a1TestPK001:dev-001:s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB
+SIM_PK=a1TestPK001 SIM_DN=dev-001 SIM_DS=s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB
+SIM_TEST_DEVICE=$SIM_PK:$SIM_DN:$SIM_DS
+SIM_PID=""
 
 wait_listening() {
     local out=$1 pid=$2 what=$3 line="" i
@@ -69,4 +76,20 @@ sim_start() {
 
 sim_addr() {
     sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" <<<"${2-$SIM_LISTENING}"
+}
+
+sim_stop() {
+    if [[ -n "$SIM_PID" ]] && kill -0 "$SIM_PID" 2>/dev/null; then
+        kill "$SIM_PID" 2>/dev/null || true
+        wait "$SIM_PID" 2>/dev/null || true
+    fi
+}
+
+sim_scheme() {
+    case "$1" in
+        plain) echo coap ;;
+        psk) echo coap-psk ;;
+        dtls) echo coaps ;;
+        *) return 1 ;;
+    esac
 }

@@ -56,13 +56,7 @@ static iotx_coap_context_t *open_ctx(char *url, const char *secret)
 static int send_one(iotx_coap_context_t *ctx, void *user)
 {
     iotx_message_t m;
-    memset(&m, 0, sizeof(m));
-    m.p_payload = (unsigned char *)"{\"e\":1}";
-    m.payload_len = 7;
-    m.content_type = IOTX_CONTENT_TYPE_JSON;
-    m.msg_type = IOTX_MESSAGE_CON;
-    m.user_data = user;
-    m.resp_callback = on_response;
+    test_message(&m, (unsigned char *)"{\"e\":1}", 7, on_response, user);
     return IOT_CoAP_SendMessage(ctx, (char *)TEST_TOPIC, &m);
 }
 

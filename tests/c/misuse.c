@@ -152,13 +152,7 @@ static void reset_response(response_t *r)
 static void fill_valid(iotx_message_t *m, unsigned char *payload, unsigned short len,
                        response_t *r)
 {
-    memset(m, 0, sizeof(*m));
-    m->p_payload = payload;
-    m->payload_len = len;
-    m->content_type = IOTX_CONTENT_TYPE_JSON;
-    m->msg_type = IOTX_MESSAGE_CON;
-    m->user_data = r;
-    m->resp_callback = on_response;
+    test_message(m, payload, len, on_response, r);
 }
 
 int main(int argc, char **argv)

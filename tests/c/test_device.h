@@ -42,18 +42,25 @@ static inline void test_count_content(void *arg, void *msg)
     }
 }
 
-/* A CON JSON uplink of payload[0..len) ('x' bytes) whose 2.05 answers are
- * counted in *answered. */
-static inline void test_uplink(iotx_message_t *m, unsigned char *payload, unsigned short len, int *answered)
+/* A CON JSON message of payload[0..len) whose answer goes to cb(user, msg). */
+static inline void test_message(iotx_message_t *m, unsigned char *payload, unsigned short len,
+                                iotx_response_callback_t cb, void *user)
 {
-    memset(payload, 'x', len);
     memset(m, 0, sizeof(*m));
     m->p_payload = payload;
     m->payload_len = len;
     m->content_type = IOTX_CONTENT_TYPE_JSON;
     m->msg_type = IOTX_MESSAGE_CON;
-    m->resp_callback = test_count_content;
-    m->user_data = answered;
+    m->resp_callback = cb;
+    m->user_data = user;
+}
+
+/* A CON JSON uplink of payload[0..len) ('x' bytes) whose 2.05 answers are
+ * counted in *answered. */
+static inline void test_uplink(iotx_message_t *m, unsigned char *payload, unsigned short len, int *answered)
+{
+    memset(payload, 'x', len);
+    test_message(m, payload, len, test_count_content, answered);
 }
 
 #endif

@@ -28,7 +28,7 @@ for tool in openssl coap-server-openssl; do
     command -v "$tool" >/dev/null || { echo "dtls_e2e: $tool not found (apt-get install openssl libcoap3-bin)" >&2; exit 1; }
 done
 
-readonly PK=a1TestPK001 DN=dev-001 DS=s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB
+readonly PK=$SIM_PK DN=$SIM_DN DS=$SIM_DS
 work=$(mktemp -d "${TMPDIR:-/tmp}/dtls_e2e.XXXXXX")
 pids=()
 cleanup() {

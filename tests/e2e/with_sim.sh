@@ -28,19 +28,13 @@ if [[ $# -lt 1 ]]; then
     echo "with_sim: no program to run" >&2
     exit 2
 fi
-case "$mode" in
-    plain) scheme=coap ;;
-    psk) scheme=coap-psk ;;
-    *) echo "with_sim: mode must be plain or psk, not '$mode'" >&2; exit 2 ;;
-esac
+[[ "$mode" == plain || "$mode" == psk ]] ||
+    { echo "with_sim: mode must be plain or psk, not '$mode'" >&2; exit 2; }
+scheme=$(sim_scheme "$mode")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/with_sim.XXXXXX")
-sim_pid=""
 cleanup() {
-    if [[ -n "$sim_pid" ]] && kill -0 "$sim_pid" 2>/dev/null; then
-        kill "$sim_pid" 2>/dev/null || true
-        wait "$sim_pid" 2>/dev/null || true
-    fi
+    sim_stop
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -48,7 +42,6 @@ trap cleanup EXIT
 sim_start "$work/sim.out" "$work/sim.err" "$sim" --plain-port 0 --psk-port 0 \
     --device "$SIM_TEST_DEVICE" ${sim_args[@]+"${sim_args[@]}"} \
     --log "$work/sim.log" --quiet || exit 1
-sim_pid=$SIM_PID
 plain_addr=$(sim_addr plain)
 psk_addr=$(sim_addr psk)
 addr=$(sim_addr "$mode")
