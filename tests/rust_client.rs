@@ -111,11 +111,7 @@ fn lossy_network_retransmits_until_delivered() {
         drop: 0.2,
         ..FaultRates::default()
     };
-    let faults = Faults {
-        inbound: lossy,
-        outbound: lossy,
-        ..Faults::default()
-    };
+    let faults = Faults::both(lossy);
     let s = sim(|c| c.faults(faults).seed(7));
     let c = client(&url(&s, Security::Psk), Security::Psk, |cfg| {
         cfg.ack_timeout_ms = 100

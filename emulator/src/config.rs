@@ -105,6 +105,17 @@ pub struct Faults {
     pub delay: Duration,
 }
 
+impl Faults {
+    /// The same rates in both directions, the default delay.
+    pub fn both(rates: FaultRates) -> Faults {
+        Faults {
+            inbound: rates,
+            outbound: rates,
+            ..Faults::default()
+        }
+    }
+}
+
 impl Default for Faults {
     fn default() -> Self {
         Faults {

@@ -348,9 +348,8 @@ mod tests {
             ..FaultRates::default()
         };
         let faults = Faults {
-            inbound: all,
-            outbound: all,
             delay: Duration::from_millis(200),
+            ..Faults::both(all)
         };
         let (mut f, net, clock) = faulty(faults);
         let peer: SocketAddr = "127.0.0.1:4000".parse().unwrap();
