@@ -101,10 +101,6 @@ impl<T: DatagramTransport> Listener<T> {
         self.name
     }
 
-    pub fn transport(&self) -> &T {
-        &self.transport
-    }
-
     /// Runs until `stop` is set.
     pub fn run(mut self, stop: &AtomicBool) {
         while !stop.load(Ordering::Relaxed) {
