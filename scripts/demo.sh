@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+source scripts/lib/sim.sh
 
-PK=a1TestPK001 DN=dev-001 DS=s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB
+PK=$SIM_PK DN=$SIM_DN DS=$SIM_DS
 out=build/demo
 mkdir -p "$out"
 
@@ -27,20 +28,14 @@ gcc "${cc_flags[@]}" -O2 examples-c/coap-example.c hal/linux/*.c "$lib" \
 
 echo "== starting the emulator"
 log=$out/emulator.log
-"$target/iotx-coap-sim" --plain-port 0 --psk-port 0 --dtls-port 0 --ca-out "$out/emulator-ca.pem" \
-    --device "$PK:$DN:$DS" --log "$log" \
-    >"$out/emulator.out" 2>"$out/emulator.err" &
-sim=$!
-trap 'kill $sim 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-    [[ -s $out/emulator.out ]] && break
-    sleep 0.05
-done
-listening=$(head -n1 "$out/emulator.out")
-echo "$listening"
-plain=$(sed -n 's/.*"plain":"\([^"]*\)".*/\1/p' <<<"$listening")
-psk=$(sed -n 's/.*"psk":"\([^"]*\)".*/\1/p' <<<"$listening")
-dtls=$(sed -n 's/.*"dtls":"\([^"]*\)".*/\1/p' <<<"$listening")
+trap sim_stop EXIT
+sim_start "$out/emulator.out" "$out/emulator.err" "$target/iotx-coap-sim" \
+    --plain-port 0 --psk-port 0 --dtls-port 0 --ca-out "$out/emulator-ca.pem" \
+    --device "$PK:$DN:$DS" --log "$log"
+echo "$SIM_LISTENING"
+plain=$(sim_addr plain)
+psk=$(sim_addr psk)
+dtls=$(sim_addr dtls)
 
 run() {
     local url=$1

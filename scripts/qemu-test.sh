@@ -25,6 +25,7 @@
 #                      cargo or rustc on PATH
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/sim.sh
 
 pkgs=()
 command -v qemu-system-arm >/dev/null || pkgs+=(qemu-system-arm)
@@ -80,28 +81,19 @@ fail() {
     exit 1
 }
 
-# First stdout line of a starting process ("listening"), or fail.
-wait_listening() {
-    local file=$1 pid=$2 line=""
-    for _ in $(seq 1 200); do
-        kill -0 "$pid" 2>/dev/null || break
-        line=$(head -n 1 "$file" 2>/dev/null || true)
-        [[ "$line" == *'"listening"'*'}' ]] && { echo "$line"; return; }
-        sleep 0.05
-    done
-    fail "no listening line in $file"
-}
-field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$2"; }
+field() { sim_addr "$1" "$2"; }
 
 ttl=3
-"$bin/iotx-coap-sim" --plain-port 0 --psk-port 0 --no-dtls --token-ttl "$ttl" \
-    --device a1TestPK001:dev-001:s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB \
-    --log "$work/sim.log" --quiet >"$work/sim.out" 2>"$work/sim.err" &
-pids+=($!)
-sim_line=$(wait_listening "$work/sim.out" "${pids[-1]}")
+sim_start "$work/sim.out" "$work/sim.err" "$bin/iotx-coap-sim" \
+    --plain-port 0 --psk-port 0 --no-dtls --token-ttl "$ttl" \
+    --device "$SIM_TEST_DEVICE" --log "$work/sim.log" --quiet ||
+    fail "no listening line from the emulator"
+pids+=("$SIM_PID")
+sim_line=$SIM_LISTENING
 "$bin/iotx-coap-relay" --quiet >"$work/relay.out" 2>"$work/relay.err" &
 pids+=($!)
-relay_line=$(wait_listening "$work/relay.out" "${pids[-1]}")
+wait_listening "$work/relay.out" "${pids[-1]}" "the relay" || fail "no listening line from the relay"
+relay_line=$LISTENING_LINE
 plain=$(field plain "$sim_line")
 psk=$(field psk "$sim_line")
 serial=$(field serial "$relay_line")

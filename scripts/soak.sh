@@ -21,6 +21,7 @@
 # (the "new_session" column: 0 here). This run found that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/sim.sh
 root=$PWD
 
 n=${1:-1000}
@@ -52,35 +53,26 @@ trap cleanup EXIT
 gcc -Wall -Wextra -Werror -std=c99 -D_DEFAULT_SOURCE -O1 -I include -o "$work/soak" tests/soak/soak.c \
     hal/linux/*.c "$target/debug/libiotx_coap.a" -lssl -lcrypto -lpthread -ldl -lm
 
-# Starts an emulator for MODE with the faults; prints its listener address.
+# Starts an emulator for MODE with the faults; sets addr to its listener's
+# address.
 start_sim() {
     local mode=$1 dir="$work/$1"
     mkdir -p "$dir"
-    "$sim" --plain-port 0 --psk-port 0 --dtls-port 0 --ca-out "$dir/ca.pem" \
-        --device a1TestPK001:dev-001:s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB \
-        "${faults[@]}" --log "$dir/sim.log" --quiet >"$dir/sim.out" 2>"$dir/sim.err" &
-    pids+=($!)
-    local line=""
-    for _ in $(seq 1 200); do
-        line=$(head -n 1 "$dir/sim.out" 2>/dev/null || true)
-        [[ "$line" == *'"listening"'*'}' ]] && break
-        line=""
-        sleep 0.05
-    done
-    if [[ -z "$line" ]]; then
+    if ! sim_start "$dir/sim.out" "$dir/sim.err" "$sim" \
+        --plain-port 0 --psk-port 0 --dtls-port 0 --ca-out "$dir/ca.pem" \
+        --device "$SIM_TEST_DEVICE" "${faults[@]}" --log "$dir/sim.log" --quiet; then
         echo "soak: the $mode emulator did not start" >&2
-        cat "$dir/sim.err" >&2
         exit 1
     fi
-    sed -n "s/.*\"$mode\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$line"
+    pids+=("$SIM_PID")
+    addr=$(sim_addr "$mode")
 }
 
-declare -A scheme=([plain]=coap [psk]=coap-psk [dtls]=coaps)
 declare -A client
 for mode in plain psk dtls; do
-    addr=$(start_sim "$mode")
+    start_sim "$mode"
     # The emulator's DTLS certificate names 127.0.0.1; the HAL trusts its CA.
-    IOTX_DTLS_CA_FILE="$work/$mode/ca.pem" timeout 900 "$work/soak" "${scheme[$mode]}://$addr" "$n" \
+    IOTX_DTLS_CA_FILE="$work/$mode/ca.pem" timeout 900 "$work/soak" "$(sim_scheme "$mode")://$addr" "$n" \
         "$work/$mode/outcomes" >"$work/$mode/soak.out" 2>"$work/$mode/soak.err" &
     client[$mode]=$!
 done

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use common::rust_api;
 use common::*;
 use iotx_coap_sim::{SimConfig, SimHandle, Stats};
 
@@ -33,14 +34,9 @@ fn wake_exe() -> &'static Path {
     })
 }
 
+/// The emulator with the test device and a second one of its product.
 fn sim(tweak: impl FnOnce(SimConfig) -> SimConfig) -> SimHandle {
-    let cfg = SimConfig {
-        dtls_port: None,
-        ..SimConfig::default()
-            .device(TEST_PK, TEST_DN, TEST_DS)
-            .device(TEST_PK, OTHER_DN, OTHER_DS)
-    };
-    iotx_coap_sim::start(tweak(cfg)).expect("emulator")
+    rust_api::sim(|c| tweak(c.device(TEST_PK, OTHER_DN, OTHER_DS)))
 }
 
 fn psk_url(s: &SimHandle) -> String {

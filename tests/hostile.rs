@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use coap_lite::{MessageClass, MessageType, Packet, ResponseType};
 use common::TempDir;
+use iotx_coap_testkit::coap::ack;
 
 /// How the fake server answers.
 #[derive(Clone, Copy, PartialEq)]
@@ -71,17 +72,6 @@ impl Drop for FakeServer {
             let _ = t.join();
         }
     }
-}
-
-/// An ACK answering `req` with `code` and `payload` (no marker when empty).
-fn ack(req: &Packet, code: MessageClass, payload: &[u8]) -> Vec<u8> {
-    let mut p = Packet::new();
-    p.header.set_type(MessageType::Acknowledgement);
-    p.header.code = code;
-    p.header.message_id = req.header.message_id;
-    p.set_token(req.get_token().to_vec());
-    p.payload = payload.to_vec();
-    p.to_bytes_unlimited().unwrap()
 }
 
 fn content() -> MessageClass {

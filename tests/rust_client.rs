@@ -4,43 +4,14 @@
 use std::time::{Duration, Instant};
 
 use iotx_coap::client::{Client, ClientEvent, MessageType};
-use iotx_coap::core::session::{Config, Event, FORMAT_JSON};
-use iotx_coap::core::url::{self, Security};
+use iotx_coap::core::session::{Event, FORMAT_JSON};
+use iotx_coap::core::url::Security;
 use iotx_coap::platform::std_udp::StdPlatform;
-use iotx_coap_sim::{FaultRates, Faults, SimConfig, SimHandle};
+use iotx_coap_sim::{FaultRates, Faults};
 
-const PK: &str = "a1TestPK001";
-const DN: &str = "dev-001";
-const DS: &str = "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB";
-const TOPIC: &str = "/topic/a1TestPK001/dev-001/update";
-
-fn sim(cfg: SimConfig) -> SimHandle {
-    iotx_coap_sim::start(SimConfig {
-        dtls_port: None,
-        ..cfg.device(PK, DN, DS)
-    })
-    .expect("emulator")
-}
-
-fn client(
-    sim: &SimHandle,
-    sec: Security,
-    tweak: impl FnOnce(&mut Config),
-) -> Client<StdPlatform, u32> {
-    let addr = match sec {
-        Security::Psk => sim.psk_addr(),
-        _ => sim.plain_addr(),
-    };
-    let scheme = if sec == Security::Psk {
-        "coap-psk"
-    } else {
-        "coap"
-    };
-    let ep = url::parse(&format!("{scheme}://{addr}")).unwrap();
-    let mut cfg = Config::new(PK, DN, DS, sec);
-    tweak(&mut cfg);
-    Client::connect(StdPlatform::new(), ep, cfg, 100).expect("connect")
-}
+mod common;
+use common::rust_api::{client, sim, url};
+use iotx_coap_testkit::device::TOPIC;
 
 /// An uplink's id and its response (code, payload), or None for SEND_FAILED.
 type Outcome = (u32, Option<(u8, Vec<u8>)>);
@@ -64,8 +35,8 @@ fn outcomes(c: &Client<StdPlatform, u32>, n: usize) -> Vec<Outcome> {
 }
 
 fn round_trip(sec: Security) {
-    let s = sim(SimConfig::default().reply_payload(b"{\"ok\":1}"));
-    let c = client(&s, sec, |_| {});
+    let s = sim(|c| c.reply_payload(b"{\"ok\":1}"));
+    let c = client(&url(&s, sec), sec, |_| {});
     c.authenticate(&mut |_| {}).expect("auth");
     for i in 0..5u32 {
         let body = format!("{{\"n\":{i}}}");
@@ -105,8 +76,8 @@ fn psk_round_trip() {
 #[test]
 fn expired_token_is_renewed_and_the_message_resent() {
     for sec in [Security::Plain, Security::Psk] {
-        let s = sim(SimConfig::default().token_ttl(Duration::from_secs(1)));
-        let c = client(&s, sec, |_| {});
+        let s = sim(|c| c.token_ttl(Duration::from_secs(1)));
+        let c = client(&url(&s, sec), sec, |_| {});
         c.authenticate(&mut |_| {}).unwrap();
         c.send(TOPIC, b"{\"a\":1}", FORMAT_JSON, MessageType::Con, 1)
             .map_err(|e| e.0)
@@ -140,13 +111,11 @@ fn lossy_network_retransmits_until_delivered() {
         drop: 0.2,
         ..FaultRates::default()
     };
-    let faults = Faults {
-        inbound: lossy,
-        outbound: lossy,
-        ..Faults::default()
-    };
-    let s = sim(SimConfig::default().faults(faults).seed(7));
-    let c = client(&s, Security::Psk, |cfg| cfg.ack_timeout_ms = 100);
+    let faults = Faults::both(lossy);
+    let s = sim(|c| c.faults(faults).seed(7));
+    let c = client(&url(&s, Security::Psk), Security::Psk, |cfg| {
+        cfg.ack_timeout_ms = 100
+    });
     // Auth itself may need retries on a lossy path.
     c.authenticate(&mut |_| {}).expect("auth over a lossy path");
     let n = 20u32;
@@ -175,8 +144,10 @@ fn lossy_network_retransmits_until_delivered() {
 
 #[test]
 fn unanswered_message_ends_in_send_failed() {
-    let s = sim(SimConfig::default());
-    let c = client(&s, Security::Plain, |cfg| cfg.ack_timeout_ms = 50);
+    let s = sim(|c| c);
+    let c = client(&url(&s, Security::Plain), Security::Plain, |cfg| {
+        cfg.ack_timeout_ms = 50
+    });
     c.authenticate(&mut |_| {}).unwrap();
     let addr = s.plain_addr();
     s.stop();

@@ -12,9 +12,7 @@ use iotx_coap::core::url::{self, Security};
 use iotx_coap::platform::std_udp::StdPlatform;
 use iotx_coap_sim::SimConfig;
 
-const PK: &str = "a1TestPK001";
-const DN: &str = "dev-001";
-const DS: &str = "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB";
+use iotx_coap_testkit::device::{DN, PK, SECRET as DS, TOPIC};
 
 /// Connect, authenticate (or resume), one CON uplink answered: its code.
 fn boot(url: &str, file: &std::path::Path) -> u8 {
@@ -23,15 +21,9 @@ fn boot(url: &str, file: &std::path::Path) -> u8 {
     let c: Client<StdPlatform, u32> =
         Client::connect(platform, ep, Config::new(PK, DN, DS, Security::Psk), 100).unwrap();
     c.authenticate(&mut |_| {}).expect("auth or resume");
-    c.send(
-        "/topic/a1TestPK001/dev-001/update",
-        &[b'x'; 64],
-        FORMAT_JSON,
-        MessageType::Con,
-        1,
-    )
-    .map_err(|(e, _)| e)
-    .unwrap();
+    c.send(TOPIC, &[b'x'; 64], FORMAT_JSON, MessageType::Con, 1)
+        .map_err(|(e, _)| e)
+        .unwrap();
     let start = Instant::now();
     let mut code = None;
     while code.is_none() && start.elapsed() < Duration::from_secs(20) {

@@ -15,11 +15,10 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use common::rust_api::client;
 use common::TempDir;
-use iotx_coap::client::{AuthError, Client, ClientEvent};
-use iotx_coap::core::session::Config;
-use iotx_coap::core::url::{self, Security};
-use iotx_coap::platform::std_udp::StdPlatform;
+use iotx_coap::client::{AuthError, ClientEvent};
+use iotx_coap::core::url::Security;
 
 /// The tests here run one at a time: a port one of them just released must
 /// not be handed to another's silent socket while it counts as closed.
@@ -36,12 +35,6 @@ fn closed_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-fn client(url: &str, sec: Security, tweak: impl FnOnce(&mut Config)) -> Client<StdPlatform, u32> {
-    let mut cfg = Config::new(common::TEST_PK, common::TEST_DN, common::TEST_DS, sec);
-    tweak(&mut cfg);
-    Client::connect(StdPlatform::new(), url::parse(url).unwrap(), cfg, 100).expect("connect")
 }
 
 #[test]

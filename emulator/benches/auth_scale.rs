@@ -15,8 +15,10 @@ use std::time::{Duration, Instant};
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
 use hmac::{Hmac, Mac};
 use iotx_coap_sim::log::EventLog;
-use iotx_coap_sim::platform::{Platform, Security};
+use iotx_coap_sim::platform::{Origin, Platform, Security};
 use iotx_coap_sim::{LogTarget, SimConfig};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 
 const DEVICES: usize = 1000;
 const ROUND: usize = 20_000;
@@ -73,15 +75,21 @@ fn platform(ttl: Duration) -> Platform {
         cfg = cfg.device(&pk, &dn, &secret);
     }
     let log = EventLog::new(&LogTarget::None, false, false).unwrap();
-    Platform::new(cfg, log, 1)
+    Platform::new(cfg, log)
 }
 
 /// Time per auth over `n` auths.
 fn auths(p: &Platform, reqs: &[Packet], n: usize) -> Duration {
     let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    let from = Origin {
+        listener: "plain",
+        security: Security::None,
+        peer,
+    };
+    let mut rng = StdRng::seed_from_u64(1);
     let t0 = Instant::now();
     for k in 0..n {
-        let r = p.handle("plain", Security::None, peer, &reqs[k % reqs.len()]);
+        let r = p.handle(from, &reqs[k % reqs.len()], Instant::now(), &mut rng);
         assert_eq!(r.code, ResponseType::Content);
     }
     t0.elapsed() / n as u32

@@ -7,8 +7,6 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub use crate::dtls::DtlsCertFiles;
-
 /// A device registered on the emulated platform. `Debug` leaves the secret out.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -107,6 +105,17 @@ pub struct Faults {
     pub delay: Duration,
 }
 
+impl Faults {
+    /// The same rates in both directions, the default delay.
+    pub fn both(rates: FaultRates) -> Faults {
+        Faults {
+            inbound: rates,
+            outbound: rates,
+            ..Faults::default()
+        }
+    }
+}
+
 impl Default for Faults {
     fn default() -> Self {
         Faults {
@@ -117,10 +126,22 @@ impl Default for Faults {
     }
 }
 
+/// Files of a certificate for the DTLS listener to serve instead of a
+/// generated one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DtlsCertFiles {
+    /// PEM: the server certificate, optionally followed by its chain.
+    pub cert: PathBuf,
+    /// PEM: the server certificate's private key.
+    pub key: PathBuf,
+    /// PEM: more chain certificates (intermediates; a root is harmless).
+    pub chain: Option<PathBuf>,
+}
+
 /// Where the JSON event lines go.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum LogTarget {
-    /// Only kept in memory (see [`crate::SimHandle::events`]).
+    /// Only kept in memory (see `SimHandle::events`).
     #[default]
     None,
     Stdout,
@@ -173,7 +194,7 @@ pub struct SimConfig {
     pub log: LogTarget,
     /// Write a short human-readable line per event on stderr.
     pub human: bool,
-    /// Keep events in memory for [`crate::SimHandle::events`].
+    /// Keep events in memory for `SimHandle::events`.
     pub capture_events: bool,
     /// Print the `listening` line on stdout (always stdout, even with a log
     /// file) before any event can be logged. The binary sets it.

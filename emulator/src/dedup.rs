@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 
 pub(crate) type Key = (SocketAddr, u16);
 
+/// RFC 7252 EXCHANGE_LIFETIME: how long an answer is remembered.
+pub const EXCHANGE_LIFETIME: Duration = Duration::from_secs(247);
+
 struct Entry {
     made: Instant,
     key: Key,

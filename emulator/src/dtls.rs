@@ -58,8 +58,10 @@ use rand::Rng;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use crate::listener::DatagramTransport;
-use crate::platform::Platform;
+pub use crate::config::DtlsCertFiles;
+use crate::dedup::EXCHANGE_LIFETIME;
+use crate::log::EventLog;
+use crate::transport::{recv_from_timeout, DatagramTransport, Received};
 
 /// DTLS MTU (path MTU the record layer fragments handshake messages to).
 pub const DTLS_MTU: u32 = 1200;
@@ -69,17 +71,6 @@ pub const MAX_SESSIONS: usize = 20_000;
 /// How often handshaking sessions are polled (OpenSSL's retransmission
 /// timer) and sessions checked for timeouts.
 const SWEEP: Duration = Duration::from_millis(100);
-
-/// Files of a certificate to serve instead of a generated one.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DtlsCertFiles {
-    /// PEM: the server certificate, optionally followed by its chain.
-    pub cert: std::path::PathBuf,
-    /// PEM: the server certificate's private key.
-    pub key: std::path::PathBuf,
-    /// PEM: more chain certificates (intermediates; a root is harmless).
-    pub chain: Option<std::path::PathBuf>,
-}
 
 /// The server's certificate chain and key, plus the CA clients must trust
 /// (when known).
@@ -357,7 +348,7 @@ pub struct DtlsTransport {
     peer_idx: Index<Ssl, SocketAddr>,
     sessions: HashMap<SocketAddr, Session>,
     ready: VecDeque<(SocketAddr, Vec<u8>)>,
-    platform: Arc<Platform>,
+    log: Arc<EventLog>,
     timeouts: DtlsTimeouts,
     read_timeout: Option<Duration>,
     next_sweep: Instant,
@@ -407,7 +398,7 @@ impl DtlsTransport {
     pub(crate) fn new(
         sock: UdpSocket,
         identity: &Identity,
-        platform: Arc<Platform>,
+        log: Arc<EventLog>,
         timeouts: DtlsTimeouts,
     ) -> io::Result<DtlsTransport> {
         let peer_idx = Ssl::new_ex_index::<SocketAddr>().map_err(|e| ssl_err("ex index", e))?;
@@ -420,7 +411,7 @@ impl DtlsTransport {
             peer_idx,
             sessions: HashMap::new(),
             ready: VecDeque::new(),
-            platform,
+            log,
             timeouts,
             read_timeout: None,
             next_sweep: Instant::now() + SWEEP,
@@ -439,7 +430,7 @@ impl DtlsTransport {
     fn emit(&self, event: &str, peer: SocketAddr, mut fields: Value) {
         fields["peer"] = Value::from(peer.to_string());
         fields["listener"] = Value::from("dtls");
-        self.platform.log.emit(event, fields);
+        self.log.emit(event, fields);
     }
 
     fn end(&mut self, peer: SocketAddr, reason: &str, close_notify: bool) {
@@ -580,7 +571,7 @@ impl DtlsTransport {
         }
         self.next_sweep = now + SWEEP;
         self.ended
-            .retain(|_, t| now.duration_since(*t) < crate::listener::EXCHANGE_LIFETIME);
+            .retain(|_, t| now.duration_since(*t) < EXCHANGE_LIFETIME);
         let mut handshaking = Vec::new();
         let mut expired = Vec::new();
         for (peer, s) in &self.sessions {
@@ -605,11 +596,7 @@ impl DtlsTransport {
 }
 
 impl DatagramTransport for DtlsTransport {
-    fn recv(
-        &mut self,
-        buf: &mut [u8],
-        timeout: Duration,
-    ) -> io::Result<Option<(usize, SocketAddr)>> {
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Received {
         let deadline = Instant::now() + timeout;
         loop {
             self.sweep();
@@ -625,12 +612,9 @@ impl DatagramTransport for DtlsTransport {
             let wait = (deadline - now)
                 .min(self.next_sweep.saturating_duration_since(now))
                 .max(Duration::from_millis(1));
-            if let Some((n, peer)) = crate::listener::recv_from_timeout(
-                &self.sock,
-                &mut self.read_timeout,
-                &mut self.rbuf,
-                wait,
-            )? {
+            if let Some((n, peer)) =
+                recv_from_timeout(&self.sock, &mut self.read_timeout, &mut self.rbuf, wait)?
+            {
                 let d = self.rbuf[..n].to_vec();
                 self.on_datagram(peer, &d);
             }

@@ -1,8 +1,10 @@
 //! `iotx-coap-sim`: a local emulator of the IoT platform's CoAP device
 //! endpoint (plain CoAP, PSK "symmetric encryption" and DTLS 1.2), with
 //! seeded fault injection. See `README.md`, [`listener`] (the RFC 7252
-//! message layer), [`platform`] (the `/auth` and `/topic` handling) and
-//! [`dtls`] (the DTLS transport).
+//! message layer), [`platform`] (the `/auth` and `/topic` handling),
+//! [`transport`] and [`dtls`] (the datagram transports), [`faults`] (the
+//! fault-injecting transport wrapper), [`clock`] and [`virtual_time`] (the
+//! listener on simulated time).
 //!
 //! ```no_run
 //! use iotx_coap_sim::{start, SimConfig};
@@ -12,6 +14,7 @@
 
 pub mod auth;
 mod checks;
+pub mod clock;
 pub mod config;
 mod dedup;
 pub mod dtls;
@@ -19,8 +22,11 @@ pub mod faults;
 pub mod listener;
 pub mod log;
 pub mod platform;
+mod stack;
 pub mod stats;
 mod tokens;
+pub mod transport;
+pub mod virtual_time;
 
 /// The Rust snippets of the READMEs, compiled as doctests (`cargo test
 /// --doc -p iotx-coap-sim`); `scripts/doc-check.sh` runs the others.
@@ -43,8 +49,10 @@ pub use config::{Device, DtlsCertFiles, FaultRates, Faults, LogTarget, SimConfig
 pub use serde_json::Value;
 pub use stats::{DirStats, Stats};
 
-use listener::{DatagramTransport, Listener, UdpTransport};
+use clock::SystemClock;
 use platform::{Platform, Security};
+use stack::Stacked;
+use transport::{DatagramTransport, UdpTransport};
 
 /// A running emulator. Dropping it (or [`SimHandle::stop`]) shuts it down.
 pub struct SimHandle {
@@ -79,7 +87,8 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
         idle: cfg.dtls_idle_timeout,
         handshake: cfg.dtls_handshake_timeout,
     };
-    let platform = Arc::new(Platform::new(cfg, log, seed));
+    let faults = cfg.faults.clone();
+    let platform = Arc::new(Platform::new(cfg, log));
     let mut handle = SimHandle {
         platform: platform.clone(),
         stop: Arc::new(AtomicBool::new(false)),
@@ -92,7 +101,7 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
     };
     let dtls = match dtls {
         Some((identity, sock)) => {
-            let t = dtls::DtlsTransport::new(sock, &identity, platform.clone(), timeouts)?;
+            let t = dtls::DtlsTransport::new(sock, &identity, platform.log().clone(), timeouts)?;
             handle.dtls = Some(t.local_addr()?);
             handle.ca_pem = identity.ca_pem;
             Some(t)
@@ -109,29 +118,29 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
     if print_listening {
         handle.print_listening(human)?;
     }
-    let listener_seed = |k: u64| {
-        seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .wrapping_add(k << 8)
-    };
+    let clock = Arc::new(SystemClock);
     for (name, security, transport, k) in transports {
-        handle.spawn(Listener::new(
-            name,
+        handle.spawn(stack::listener(
+            (name, k),
             security,
             transport,
-            platform.clone(),
-            listener_seed(k),
+            &platform,
+            &faults,
+            seed,
+            clock.clone(),
         ))?;
     }
     if let Some(transport) = dtls {
         // DTLS below the transport, so no CoAP-layer security.
-        let listener = Listener::new(
-            "dtls",
+        handle.spawn(stack::listener(
+            ("dtls", 3),
             Security::None,
             transport,
-            platform.clone(),
-            listener_seed(3),
-        );
-        handle.spawn(listener)?;
+            &platform,
+            &faults,
+            seed,
+            clock,
+        ))?;
     }
     Ok(handle)
 }
@@ -227,7 +236,7 @@ impl SimHandle {
     }
 
     /// Runs `listener` on its own thread until the handle stops.
-    fn spawn<T: DatagramTransport + 'static>(&mut self, listener: Listener<T>) -> io::Result<()> {
+    fn spawn<T: DatagramTransport + 'static>(&mut self, listener: Stacked<T>) -> io::Result<()> {
         let stop = self.stop.clone();
         let name = format!("sim-{}", listener.name());
         self.threads.push(
@@ -268,7 +277,7 @@ impl SimHandle {
     }
     /// Every event logged so far (needs `capture_events`, the API default).
     pub fn events(&self) -> Vec<Value> {
-        self.platform.log.snapshot()
+        self.platform.log().snapshot()
     }
     /// The events named `name` so far.
     pub fn events_named(&self, name: &str) -> Vec<Value> {
@@ -283,10 +292,10 @@ impl SimHandle {
         timeout: Duration,
         pred: impl Fn(&Value) -> bool,
     ) -> Option<Value> {
-        self.platform.log.wait_for(timeout, pred)
+        self.platform.log().wait_for(timeout, pred)
     }
     pub fn stats(&self) -> Stats {
-        self.platform.counters.snapshot()
+        self.platform.counters().snapshot()
     }
     /// Tokens the platform holds: issued and not yet retired (expired ones
     /// are retired a few at a time as new ones are issued).
@@ -319,8 +328,8 @@ impl SimHandle {
             let _ = t.join();
         }
         let stats = serde_json::to_value(self.stats()).unwrap_or_default();
-        self.platform.log.emit("stats", stats);
-        self.platform.log.close();
+        self.platform.log().emit("stats", stats);
+        self.platform.log().close();
     }
 }
 

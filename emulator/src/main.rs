@@ -27,6 +27,15 @@ fn main() {
              with 4.03 (register one with --device PK:DN:SECRET or --devices FILE)"
         );
     }
+    // Before the listening line: whoever reads it may signal at once, and a
+    // SIGTERM before the handler would end the process without its stats.
+    let (tx, rx) = mpsc::channel::<()>();
+    let keep = tx.clone();
+    if let Err(e) = ctrlc::set_handler(move || {
+        let _ = tx.send(());
+    }) {
+        eprintln!("iotx-coap-sim: cannot install the signal handler: {e}");
+    }
     // Prints the listening line itself (first stdout line), then serves.
     let sim = match iotx_coap_sim::start(cfg) {
         Ok(s) => s,
@@ -35,13 +44,6 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let (tx, rx) = mpsc::channel::<()>();
-    let keep = tx.clone();
-    if let Err(e) = ctrlc::set_handler(move || {
-        let _ = tx.send(());
-    }) {
-        eprintln!("iotx-coap-sim: cannot install the signal handler: {e}");
-    }
     let _ = rx.recv();
     drop(keep);
     // Stops the listeners, logs the stats line and flushes.

@@ -3,9 +3,10 @@
 //!
 //! This layer sees one deduplicated request at a time and says what to
 //! answer ([`Reply`]); it knows nothing of sockets, message ids,
-//! retransmission or DTLS (`crate::listener` does). The checks `/auth` and
-//! `/topic` share live in `crate::checks`; the body parsing and the sign
-//! rule in `crate::auth`; the token bookkeeping in `crate::tokens`.
+//! retransmission or DTLS (the listener does, and calls in here with its
+//! time and its own random generator). The checks `/auth` and `/topic`
+//! share live in `checks.rs`; the body parsing and the sign rule in
+//! `auth.rs`; the token bookkeeping in `tokens.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -17,7 +18,7 @@ use coap_lite::{CoapOption, MessageClass, Packet, RequestType, ResponseType};
 use iotx_coap::core::psk::PskKey;
 use iotx_coap::core::session::{OPTION_MESSAGE_ID, OPTION_SEQ, OPTION_TOKEN};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use serde_json::{json, Value};
 
 use crate::auth::{self, AuthRequest, CF_CBOR, CF_JSON};
@@ -61,12 +62,22 @@ impl Reply {
     }
 }
 
-/// One request and where it came from.
+/// Where a request came from: the listener (its name and security mode)
+/// and the peer.
+#[derive(Clone, Copy, Debug)]
+pub struct Origin {
+    pub listener: &'static str,
+    pub security: Security,
+    pub peer: SocketAddr,
+}
+
+/// One request, where it came from and when.
 struct Request<'a> {
     listener: &'static str,
     security: Security,
     peer: SocketAddr,
     pkt: &'a Packet,
+    now: Instant,
 }
 
 impl Request<'_> {
@@ -95,14 +106,13 @@ struct Accepted {
 
 /// The emulated platform; see the module docs.
 pub struct Platform {
-    pub(crate) cfg: SimConfig,
+    cfg: SimConfig,
     devices: HashMap<(String, String), Arc<Device>>,
     tokens: Mutex<TokenStore>,
     auth_5xx_left: AtomicU32,
     uplink_counter: AtomicU64,
-    rng: Mutex<StdRng>,
-    pub(crate) log: EventLog,
-    pub(crate) counters: Counters,
+    log: Arc<EventLog>,
+    counters: Arc<Counters>,
 }
 
 fn code_str(code: ResponseType) -> String {
@@ -159,7 +169,7 @@ impl Platform {
     /// [`crate::start`]; this is public for the benches, which time the
     /// request handling without the network.
     #[doc(hidden)]
-    pub fn new(cfg: SimConfig, log: EventLog, seed: u64) -> Platform {
+    pub fn new(cfg: SimConfig, log: EventLog) -> Platform {
         let devices = cfg
             .devices
             .iter()
@@ -174,39 +184,34 @@ impl Platform {
             devices,
             tokens: Mutex::new(TokenStore::default()),
             uplink_counter: AtomicU64::new(0),
-            rng: Mutex::new(StdRng::seed_from_u64(seed ^ 0x746f_6b65_6e73)),
-            log,
-            counters: Counters::default(),
+            log: Arc::new(log),
+            counters: Arc::default(),
         }
     }
 
-    /// `N` random bytes.
-    fn random_bytes<const N: usize>(&self) -> [u8; N] {
-        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out = [0u8; N];
-        for b in out.iter_mut() {
-            *b = rng.gen();
-        }
-        out
+    /// The event log, shared with the listeners and the handle.
+    pub(crate) fn log(&self) -> &Arc<EventLog> {
+        &self.log
     }
 
-    /// Handles one (deduplicated) request and says what to answer.
-    pub fn handle(
-        &self,
-        listener: &'static str,
-        security: Security,
-        peer: SocketAddr,
-        pkt: &Packet,
-    ) -> Reply {
+    /// The counters, shared with the listeners and the handle.
+    pub(crate) fn counters(&self) -> &Arc<Counters> {
+        &self.counters
+    }
+
+    /// Handles one (deduplicated) request at `now` and says what to answer.
+    /// Tokens and randoms are drawn from `rng`, the listener's own.
+    pub fn handle(&self, from: Origin, pkt: &Packet, now: Instant, rng: &mut StdRng) -> Reply {
         let req = Request {
-            listener,
-            security,
-            peer,
+            listener: from.listener,
+            security: from.security,
+            peer: from.peer,
             pkt,
+            now,
         };
         let (route, segs) = route(pkt);
         let result = segs.and_then(|segs| match route {
-            Route::Auth => self.auth(&req),
+            Route::Auth => self.auth(&req, rng),
             _ => self.topic(&req, &segs),
         });
         result.unwrap_or_else(|r| self.reject(&req, route, r))
@@ -233,7 +238,7 @@ impl Platform {
 
     /// `POST /auth`: checks the request and the device's sign, then issues
     /// a token (and in PSK mode a session key).
-    fn auth(&self, req: &Request<'_>) -> Result<Reply, Rejection> {
+    fn auth(&self, req: &Request<'_>, rng: &mut StdRng) -> Result<Reply, Rejection> {
         checks::no_query(req.pkt)?;
         let cf = checks::content_format(req.pkt)?;
         let accept = checks::accept(req.pkt, Route::Auth, false)?;
@@ -262,7 +267,7 @@ impl Platform {
             ..r.by(&who)
         })?;
         let cbor = accept.format == Some(CF_CBOR);
-        let payload = self.issue_token(req, device, cbor);
+        let payload = self.issue_token(req, device, cbor, rng);
         Counters::inc(&self.counters.auth_ok);
         if self.log.wanted() {
             let mut v = req.event(&who);
@@ -309,12 +314,18 @@ impl Platform {
 
     /// Issues a token for `device` on the request's listener; returns the
     /// 2.05 payload (JSON or CBOR).
-    fn issue_token(&self, req: &Request<'_>, device: Arc<Device>, cbor: bool) -> Vec<u8> {
-        let random = u128::from_be_bytes(self.random_bytes::<16>());
+    fn issue_token(
+        &self,
+        req: &Request<'_>,
+        device: Arc<Device>,
+        cbor: bool,
+        rng: &mut StdRng,
+    ) -> Vec<u8> {
+        let random: u128 = rng.gen();
         let psk_random = match (req.security, &self.cfg.psk_random) {
             (Security::None, _) => None,
             (Security::Psk, Some(r)) => Some(r.clone()),
-            (Security::Psk, None) => Some(auth::hex(&self.random_bytes::<8>())),
+            (Security::Psk, None) => Some(auth::hex(&rng.gen::<[u8; 8]>())),
         };
         let seq_offset = self.cfg.seq_offset;
         let psk = psk_random.as_ref().map(|r| {
@@ -324,7 +335,7 @@ impl Platform {
                 used: HashSet::new(),
             })
         });
-        let now = Instant::now();
+        let now = req.now;
         let info = TokenInfo {
             device,
             listener: req.listener,
@@ -364,16 +375,14 @@ impl Platform {
         }
         let token = self.token_option(req.pkt, &mut legacy)?;
         let mut tokens = self.lock_tokens();
-        let info = tokens
-            .lookup(token, req.listener, Instant::now())
-            .map_err(|e| {
-                let reason = match e {
-                    TokenError::Unknown => "unknown token".to_string(),
-                    TokenError::Expired => "token expired".to_string(),
-                    TokenError::OtherListener(l) => format!("token was issued on the {l} listener"),
-                };
-                Rejection::new(ResponseType::Unauthorized, reason)
-            })?;
+        let info = tokens.lookup(token, req.listener, req.now).map_err(|e| {
+            let reason = match e {
+                TokenError::Unknown => "unknown token".to_string(),
+                TokenError::Expired => "token expired".to_string(),
+                TokenError::OtherListener(l) => format!("token was issued on the {l} listener"),
+            };
+            Rejection::new(ResponseType::Unauthorized, reason)
+        })?;
         let who = Who::named(&info.device.product_key, &info.device.device_name);
         let topic = publishable(&info.device, topic_segs).map_err(|r| r.by(&who))?;
         let (payload, seq) = match (&mut info.psk, req.security) {

@@ -239,59 +239,70 @@ fn auth_5xx_first_n() {
     assert!(c.auth(None)["token"].is_string());
 }
 
+// On simulated time: the whole retransmission schedule (up to 93 s) runs
+// in milliseconds.
 #[test]
 fn ack_mode_1_separate_response() {
-    let s = sim(SimConfig::default());
-    let c = Client::new(s.plain_addr());
+    let mut v = virtual_sim(SimConfig::default());
     let mut req = auth_req(auth_json(None, Some(1)).as_bytes(), Some(50), Some(50));
     req.header.message_id = 4242;
-    c.send(&req);
-    let ack = c.recv(Duration::from_secs(3)).expect("empty ACK");
+    let sent = virtual_call(&mut v, &req, Duration::from_millis(10));
+    let [(_, ack), (_, con)] = &sent[..] else {
+        panic!("an empty ACK and a separate response, got {sent:?}");
+    };
     assert_eq!(ack.header.get_type(), MessageType::Acknowledgement);
     assert_eq!(ack.header.code, MessageClass::Empty);
     assert_eq!(ack.header.message_id, 4242);
-    let con = c.recv(Duration::from_secs(3)).expect("separate response");
     assert_eq!(con.header.get_type(), MessageType::Confirmable);
-    assert_eq!(code(&con), "2.05");
+    assert_eq!(code(con), "2.05");
     assert_eq!(con.get_token(), &[0xa1, 0xb2, 0xc3, 0xd4]);
     assert!(
         serde_json::from_slice::<serde_json::Value>(&con.payload).unwrap()["token"].is_string()
     );
-    assert_eq!(wait_event(&s, "auth_accepted")["ackMode"], 1);
-    // ACK it: no retransmission follows.
-    let mut a = Packet::new();
-    a.header.set_type(MessageType::Acknowledgement);
-    a.header.code = MessageClass::Empty;
-    a.header.message_id = con.header.message_id;
-    c.send(&a);
-    assert!(
-        c.recv(Duration::from_millis(3500)).is_none(),
-        "retransmitted after ACK"
-    );
-    assert_eq!(s.stats().retransmits, 0);
+    let accepted = v
+        .events()
+        .into_iter()
+        .find(|e| e["event"] == "auth_accepted");
+    assert_eq!(accepted.expect("auth_accepted")["ackMode"], 1);
+    // ACK it: no retransmission follows, however long.
+    let ack = empty(MessageType::Acknowledgement, con.header.message_id);
+    let later = virtual_call(&mut v, &ack, Duration::from_secs(200));
+    assert!(later.is_empty(), "retransmitted after ACK: {later:?}");
+    assert_eq!(v.stats().retransmits, 0);
 }
 
 #[test]
 fn ack_mode_1_retransmitted_until_acked() {
-    let s = sim(SimConfig::default());
-    let c = Client::new(s.plain_addr());
     let req = auth_req(auth_json(None, Some(1)).as_bytes(), Some(50), Some(50));
-    c.send(&req);
-    let _ack = c.recv(Duration::from_secs(3)).expect("empty ACK");
-    let first = c
-        .recv_raw(Duration::from_secs(3))
-        .expect("separate response");
-    // Not ACKed: the same CON comes again after 2..3 s.
-    let again = c.recv_raw(Duration::from_secs(5)).expect("retransmission");
-    assert_eq!(first, again);
-    assert_eq!(s.stats().retransmits, 1);
+    // Never ACKed: sent again after T in 2..3 s, then 2T, 4T, 8T later,
+    // and given up 16T after the last.
+    let mut v = virtual_sim(SimConfig::default());
+    let first = virtual_call(&mut v, &req, Duration::from_millis(10));
+    let con = &first[1].1;
+    let again = virtual_run(&mut v, Duration::from_secs(100));
+    let times: Vec<f64> = again.iter().map(|(at, _)| at.as_secs_f64()).collect();
+    assert_eq!(times.len(), 4, "{times:?}");
+    assert!(again.iter().all(|(_, p)| p == con));
+    let t = times[0];
+    assert!((2.0..=3.0).contains(&t), "{times:?}");
+    for (k, want) in [3.0, 7.0, 15.0].into_iter().enumerate() {
+        assert!((times[k + 1] - want * t).abs() < 0.05, "{times:?}");
+    }
+    assert_eq!(v.stats().retransmits, 4);
+    let timeout = v
+        .events()
+        .into_iter()
+        .find(|e| e["event"] == "separate_response_timeout");
+    assert_eq!(timeout.expect("gave up")["mid"], con.header.message_id);
+
     // RST also stops it.
-    let p = Packet::from_bytes(&again).unwrap();
-    let mut rst = Packet::new();
-    rst.header.set_type(MessageType::Reset);
-    rst.header.code = MessageClass::Empty;
-    rst.header.message_id = p.header.message_id;
-    c.send(&rst);
+    let mut v = virtual_sim(SimConfig::default());
+    let first = virtual_call(&mut v, &req, Duration::from_millis(10));
+    let con = &first[1].1;
+    assert_eq!(virtual_run(&mut v, Duration::from_secs(3)).len(), 1);
+    let rst = empty(MessageType::Reset, con.header.message_id);
+    assert!(virtual_call(&mut v, &rst, Duration::from_secs(200)).is_empty());
+    assert_eq!(v.stats().retransmits, 1);
 }
 
 #[test]

@@ -188,7 +188,7 @@ fn libcoap_coap_client_interop() {
     let base = format!("coap://{}", sim.plain);
     let auth_url = format!("{base}/auth");
     // Bad sign -> 4.01.
-    let bad = r#"{"productKey":"a1TestPK001","deviceName":"dev-001","clientId":"a1TestPK001.dev-001","sign":"00000000000000000000000000000000"}"#;
+    let bad = &bad_sign_auth_json();
     let out = coap(
         &client,
         &["-m", "post", "-t", "50", "-A", "50", "-e", bad, &auth_url],

@@ -514,7 +514,7 @@ fn libcoap_coap_client_openssl_interop() {
     let ca = ca.to_str().unwrap();
     let base = format!("coaps://{}", s.dtls_addr());
     let auth_url = format!("{base}/auth");
-    let bad = r#"{"productKey":"a1TestPK001","deviceName":"dev-001","clientId":"a1TestPK001.dev-001","sign":"00000000000000000000000000000000"}"#;
+    let bad = &bad_sign_auth_json();
     let out = coap(&[
         "-R", ca, "-m", "post", "-t", "50", "-A", "50", "-e", bad, &auth_url,
     ]);

@@ -6,7 +6,7 @@ use common::*;
 
 use std::time::Duration;
 
-use coap_lite::{CoapOption, MessageClass, RequestType};
+use coap_lite::{CoapOption, MessageClass, Packet, RequestType};
 
 const TOPIC: &str = "/topic/a1TestPK001/dev-001/update";
 
@@ -121,16 +121,31 @@ fn dedup_same_mid_same_bytes_one_event() {
 
 #[test]
 fn token_expires() {
-    let s = sim(SimConfig::default().token_ttl(Duration::from_secs(1)));
-    let mut c = Client::new(s.plain_addr());
-    let t = token(&mut c);
-    assert_eq!(code(&c.call(uplink_req(TOPIC, Some(&t), b"1"))), "2.05");
-    std::thread::sleep(Duration::from_millis(1300));
-    assert_eq!(code(&c.call(uplink_req(TOPIC, Some(&t), b"2"))), "4.01");
-    assert_eq!(wait_event(&s, "uplink_rejected")["reason"], "token expired");
+    // On simulated time: the listener's clock is the token store's.
+    let mut v = virtual_sim(SimConfig::default().token_ttl(Duration::from_secs(1)));
+    let auth = auth_req(auth_json(None, None).as_bytes(), Some(50), Some(50));
+    let token = |r: Packet| -> String {
+        let body: serde_json::Value = serde_json::from_slice(&r.payload).unwrap();
+        body["token"].as_str().unwrap().to_string()
+    };
+    let t = token(virtual_answer(&mut v, &auth));
+    let r = virtual_answer(&mut v, &uplink_req(TOPIC, Some(&t), b"1"));
+    assert_eq!(code(&r), "2.05");
+    virtual_run(&mut v, Duration::from_millis(1300));
+    let r = virtual_answer(&mut v, &uplink_req(TOPIC, Some(&t), b"2"));
+    assert_eq!(code(&r), "4.01");
+    let rejected = v
+        .events()
+        .into_iter()
+        .find(|e| e["event"] == "uplink_rejected");
+    assert_eq!(
+        rejected.expect("uplink_rejected")["reason"],
+        "token expired"
+    );
     // Re-authentication gives a fresh working token.
-    let t2 = token(&mut c);
-    assert_eq!(code(&c.call(uplink_req(TOPIC, Some(&t2), b"3"))), "2.05");
+    let t2 = token(virtual_answer(&mut v, &auth));
+    let r = virtual_answer(&mut v, &uplink_req(TOPIC, Some(&t2), b"3"));
+    assert_eq!(code(&r), "2.05");
 }
 
 fn legacy_req(t: &str) -> coap_lite::Packet {

@@ -1,7 +1,7 @@
 //! The server side of CoAP, as far as the harnesses need it: decoding what
-//! the client sent (with coap-lite) and encoding answers by hand, so any
-//! field (type, code, token, message id, payload marker) can be set to
-//! anything.
+//! the client sent (with coap-lite) and encoding answers by hand (the test
+//! kit's `encode`), so any field (type, code, token, message id, payload
+//! marker) can be set to anything.
 
 use coap_lite::{CoapOption, MessageType, Packet};
 
@@ -62,29 +62,8 @@ pub fn decode_sent(raw: &[u8]) -> Sent {
     }
 }
 
-/// A message with the given header fields; `options` are raw option bytes
-/// (anything, even malformed); `marker` forces a payload marker even before
-/// an empty payload (an RFC 7252 §3 format error).
-pub fn encode(
-    ty: u8,
-    code: u8,
-    mid: u16,
-    token: &[u8],
-    options: &[u8],
-    payload: &[u8],
-    marker: bool,
-) -> Vec<u8> {
-    let tkl = token.len().min(8);
-    let mut v = vec![0x40 | ((ty & 3) << 4) | tkl as u8, code];
-    v.extend_from_slice(&mid.to_be_bytes());
-    v.extend_from_slice(&token[..tkl]);
-    v.extend_from_slice(options);
-    if marker || !payload.is_empty() {
-        v.push(0xff);
-        v.extend_from_slice(payload);
-    }
-    v
-}
+/// Answers are encoded by hand (any field set to anything): the test kit's.
+pub use iotx_coap_testkit::coap::encode;
 
 /// RFC 7252 §3: the datagram is a well-formed message whose code may be
 /// delivered to the application as a response: 2.xx-5.xx, and a payload

@@ -21,11 +21,9 @@ use iotx_coap::core::url::Security;
 use crate::coap::{self, Sent};
 use crate::psk;
 
-pub const PK: &str = "a1TestPK001";
-pub const DN: &str = "dev-001";
-pub const SECRET: &str = "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB";
+pub use iotx_coap_testkit::device::{DN, PK, SECRET};
 const PATHS: [&str; 3] = [
-    "/topic/a1TestPK001/dev-001/update",
+    iotx_coap_testkit::device::TOPIC,
     "/topic/x",
     "/sys/a1TestPK001/dev-001/thing/event/property/post",
 ];

@@ -10,13 +10,11 @@
  */
 #include "iot_import.h"
 #include "iot_export.h"
+#include "test_device.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define PK "a1TestPK001"
-#define DN "dev-001"
-#define DS "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB"
 /* A second device (given to the emulator by the test), so the second pass
  * cannot succeed on what the first one stored. */
 #define PK2 "a1ConnInfo2"
@@ -44,9 +42,9 @@ static void check_refusals(void)
     memset(too_long, 'x', sizeof(too_long) - 1);
     too_long[sizeof(too_long) - 1] = '\0';
 
-    CHECK(IOT_SetupConnInfo(NULL, DN, DS, NULL) == FAIL_RETURN);
-    CHECK(IOT_SetupConnInfo(PK, "", DS, NULL) == FAIL_RETURN);
-    CHECK(IOT_SetupConnInfo(PK, DN, too_long, &info) == FAIL_RETURN);
+    CHECK(IOT_SetupConnInfo(NULL, TEST_DN, TEST_DS, NULL) == FAIL_RETURN);
+    CHECK(IOT_SetupConnInfo(TEST_PK, "", TEST_DS, NULL) == FAIL_RETURN);
+    CHECK(IOT_SetupConnInfo(TEST_PK, TEST_DN, too_long, &info) == FAIL_RETURN);
     CHECK(info == NULL); /* CoAP has no MQTT connection info to hand out */
 
     /* Nothing was stored by the refused calls. */
@@ -159,7 +157,7 @@ int main(int argc, char **argv)
         return 2;
     }
     check_refusals();
-    check_stored_identity_authenticates(argv[1], 0, PK, DN, DS);
+    check_stored_identity_authenticates(argv[1], 0, TEST_PK, TEST_DN, TEST_DS);
     check_stored_identity_authenticates(argv[1], 1, PK2, DN2, DS2);
     if (g_failures == 0) {
         printf("conninfo OK\n");

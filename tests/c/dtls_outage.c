@@ -60,7 +60,7 @@ int main(int argc, char **argv)
     while (HAL_UptimeMs() < end) {
         if (HAL_UptimeMs() >= next_send) {
             test_uplink(&m, payload, sizeof(payload), &g_answered);
-            if (IOT_CoAP_SendMessage(ctx, (char *)"/topic/a1TestPK001/dev-001/update", &m) == IOTX_SUCCESS) {
+            if (IOT_CoAP_SendMessage(ctx, (char *)TEST_TOPIC, &m) == IOTX_SUCCESS) {
                 g_sent++;
             } else {
                 printf("t=%llu send refused\n", (unsigned long long)HAL_UptimeMs());

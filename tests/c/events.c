@@ -9,6 +9,7 @@
 
 #include "iot_import.h"
 #include "iot_export.h"
+#include "test_device.h"
 
 static int auth_failed, recv_failed, send_failed, answered;
 static void *send_failed_data;
@@ -40,9 +41,9 @@ static iotx_coap_context_t *open_ctx(char *url, const char *secret)
     static iotx_deviceinfo_t dev;
     iotx_coap_config_t cfg;
     memset(&dev, 0, sizeof(dev));
-    strcpy(dev.product_key, "a1TestPK001");
-    strcpy(dev.device_name, "dev-001");
-    strcpy(dev.device_id, "a1TestPK001.dev-001");
+    strcpy(dev.product_key, TEST_PK);
+    strcpy(dev.device_name, TEST_DN);
+    strcpy(dev.device_id, TEST_DEVICE_ID);
     strncpy(dev.device_secret, secret, sizeof(dev.device_secret) - 1);
     memset(&cfg, 0, sizeof(cfg));
     cfg.p_url = url;
@@ -55,14 +56,8 @@ static iotx_coap_context_t *open_ctx(char *url, const char *secret)
 static int send_one(iotx_coap_context_t *ctx, void *user)
 {
     iotx_message_t m;
-    memset(&m, 0, sizeof(m));
-    m.p_payload = (unsigned char *)"{\"e\":1}";
-    m.payload_len = 7;
-    m.content_type = IOTX_CONTENT_TYPE_JSON;
-    m.msg_type = IOTX_MESSAGE_CON;
-    m.user_data = user;
-    m.resp_callback = on_response;
-    return IOT_CoAP_SendMessage(ctx, (char *)"/topic/a1TestPK001/dev-001/update", &m);
+    test_message(&m, (unsigned char *)"{\"e\":1}", 7, on_response, user);
+    return IOT_CoAP_SendMessage(ctx, (char *)TEST_TOPIC, &m);
 }
 
 int main(int argc, char **argv)
@@ -91,7 +86,7 @@ int main(int argc, char **argv)
     printf("AUTH_FAILED ok\n");
 
     /* Phase 2: a working session, then the platform disappears. */
-    ctx = open_ctx(argv[1], "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB");
+    ctx = open_ctx(argv[1], TEST_DS);
     if (ctx == NULL || IOT_CoAP_DeviceNameAuth(ctx) != IOTX_SUCCESS || send_one(ctx, NULL) != IOTX_SUCCESS) {
         printf("FAIL: good device\n");
         return 1;

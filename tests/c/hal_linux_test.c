@@ -6,6 +6,7 @@
  */
 #include "iot_import.h"
 #include "iot_export.h"
+#include "test_device.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -116,13 +117,13 @@ static void test_devinfo(void)
     char too_long[100];
 
     CHECK(HAL_SetProductKey(NULL) == -1);
-    CHECK(HAL_SetProductKey((char *)"a1TestPK001") == 11);
-    CHECK(HAL_SetDeviceName((char *)"dev-001") == 7);
-    CHECK(HAL_SetDeviceSecret((char *)"s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB") == 32);
-    CHECK(HAL_GetProductKey(pk) == 11 && strcmp(pk, "a1TestPK001") == 0);
-    CHECK(HAL_GetDeviceName(dn) == 7 && strcmp(dn, "dev-001") == 0);
-    CHECK(HAL_GetDeviceSecret(ds) == 32 && strcmp(ds, "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB") == 0);
-    CHECK(HAL_GetDeviceID(id) == 19 && strcmp(id, "a1TestPK001.dev-001") == 0);
+    CHECK(HAL_SetProductKey((char *)TEST_PK) == 11);
+    CHECK(HAL_SetDeviceName((char *)TEST_DN) == 7);
+    CHECK(HAL_SetDeviceSecret((char *)TEST_DS) == 32);
+    CHECK(HAL_GetProductKey(pk) == 11 && strcmp(pk, TEST_PK) == 0);
+    CHECK(HAL_GetDeviceName(dn) == 7 && strcmp(dn, TEST_DN) == 0);
+    CHECK(HAL_GetDeviceSecret(ds) == 32 && strcmp(ds, TEST_DS) == 0);
+    CHECK(HAL_GetDeviceID(id) == 19 && strcmp(id, TEST_DEVICE_ID) == 0);
     CHECK(HAL_GetPartnerID(pid) == 0 && pid[0] == '\0');
 
     /* Over-long input is cut to the field size, never overflowing it. */
@@ -130,7 +131,7 @@ static void test_devinfo(void)
     too_long[sizeof(too_long) - 1] = '\0';
     CHECK(HAL_SetProductKey(too_long) == PRODUCT_KEY_LEN);
     CHECK(HAL_GetProductKey(pk) == PRODUCT_KEY_LEN && pk[PRODUCT_KEY_LEN] == '\0');
-    CHECK(HAL_SetProductKey((char *)"a1TestPK001") == 11);
+    CHECK(HAL_SetProductKey((char *)TEST_PK) == 11);
 }
 
 static void test_udp(void)

@@ -98,14 +98,8 @@ static void on_response(void *user, void *msg)
 static int send_uplink(int i)
 {
     iotx_message_t m;
-    memset(&m, 0, sizeof(m));
-    m.p_payload = (unsigned char *)"{\"h\":1}";
-    m.payload_len = 7;
-    m.content_type = IOTX_CONTENT_TYPE_JSON;
-    m.msg_type = IOTX_MESSAGE_CON;
-    m.user_data = &g_ids[i];
-    m.resp_callback = on_response;
-    return IOT_CoAP_SendMessage(g_ctx, (char *)"/topic/a1TestPK001/dev-001/update", &m);
+    test_message(&m, (unsigned char *)"{\"h\":1}", 7, on_response, &g_ids[i]);
+    return IOT_CoAP_SendMessage(g_ctx, (char *)TEST_TOPIC, &m);
 }
 
 static int all_settled(void)

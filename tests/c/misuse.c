@@ -11,14 +11,12 @@
  */
 #include "iot_import.h"
 #include "iot_export.h"
+#include "test_device.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define TEST_PK "a1TestPK001"
-#define TEST_DN "dev-001"
-#define TEST_DS "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB"
 #define TEST_PATH "/topic/" TEST_PK "/" TEST_DN "/update"
 #define TEST_PAYLOAD "{\"misuse\":\"valid send\"}"
 #define WAIT_MS 100
@@ -154,13 +152,7 @@ static void reset_response(response_t *r)
 static void fill_valid(iotx_message_t *m, unsigned char *payload, unsigned short len,
                        response_t *r)
 {
-    memset(m, 0, sizeof(*m));
-    m->p_payload = payload;
-    m->payload_len = len;
-    m->content_type = IOTX_CONTENT_TYPE_JSON;
-    m->msg_type = IOTX_MESSAGE_CON;
-    m->user_data = r;
-    m->resp_callback = on_response;
+    test_message(m, payload, len, on_response, r);
 }
 
 int main(int argc, char **argv)

@@ -33,7 +33,7 @@ int main(int argc, char **argv)
     }
     test_uplink(&m, payload, sizeof(payload), &answered);
     for (i = 0; i < UPLINKS; i++) {
-        if (IOT_CoAP_SendMessage(ctx, "/topic/a1TestPK001/dev-001/update", &m) != IOTX_SUCCESS) {
+        if (IOT_CoAP_SendMessage(ctx, TEST_TOPIC, &m) != IOTX_SUCCESS) {
             fprintf(stderr, "send %d failed\n", i);
             return 1;
         }

@@ -90,7 +90,7 @@ int main(int argc, char **argv)
         m.msg_type = IOTX_MESSAGE_CON;
         m.resp_callback = on_response;
         t0 = now_ms();
-        if (IOT_CoAP_SendMessage(g_ctx, (char *)"/topic/a1TestPK001/dev-001/update", &m) != IOTX_SUCCESS) {
+        if (IOT_CoAP_SendMessage(g_ctx, (char *)TEST_TOPIC, &m) != IOTX_SUCCESS) {
             printf("send_during_yield: send %d refused\n", i);
         }
         took = now_ms() - t0;

@@ -8,16 +8,23 @@
 #include "iot_import.h"
 #include "iot_export.h"
 
+/* docs/protocol.md's test device (the Rust tests' iotx-coap-testkit). */
+#define TEST_PK "a1TestPK001"
+#define TEST_DN "dev-001"
+#define TEST_DS "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB"
+#define TEST_DEVICE_ID TEST_PK "." TEST_DN
+#define TEST_TOPIC "/topic/" TEST_PK "/" TEST_DN "/update"
+
 /* NULL when IOT_CoAP_Init refuses. The device info must outlive the context
  * (the library copies it, but the vendor API never promised that). */
-static iotx_coap_context_t *test_device_init(char *url, int wait_time_ms, iotx_event_handle_t on_event)
+static inline iotx_coap_context_t *test_device_init(char *url, int wait_time_ms, iotx_event_handle_t on_event)
 {
     static iotx_deviceinfo_t dev;
     iotx_coap_config_t cfg;
-    strcpy(dev.product_key, "a1TestPK001");
-    strcpy(dev.device_name, "dev-001");
-    strcpy(dev.device_id, "a1TestPK001.dev-001");
-    strcpy(dev.device_secret, "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB");
+    strcpy(dev.product_key, TEST_PK);
+    strcpy(dev.device_name, TEST_DN);
+    strcpy(dev.device_id, TEST_DEVICE_ID);
+    strcpy(dev.device_secret, TEST_DS);
     memset(&cfg, 0, sizeof(cfg));
     cfg.p_url = url;
     cfg.wait_time_ms = wait_time_ms;
@@ -35,18 +42,25 @@ static inline void test_count_content(void *arg, void *msg)
     }
 }
 
-/* A CON JSON uplink of payload[0..len) ('x' bytes) whose 2.05 answers are
- * counted in *answered. */
-static inline void test_uplink(iotx_message_t *m, unsigned char *payload, unsigned short len, int *answered)
+/* A CON JSON message of payload[0..len) whose answer goes to cb(user, msg). */
+static inline void test_message(iotx_message_t *m, unsigned char *payload, unsigned short len,
+                                iotx_response_callback_t cb, void *user)
 {
-    memset(payload, 'x', len);
     memset(m, 0, sizeof(*m));
     m->p_payload = payload;
     m->payload_len = len;
     m->content_type = IOTX_CONTENT_TYPE_JSON;
     m->msg_type = IOTX_MESSAGE_CON;
-    m->resp_callback = test_count_content;
-    m->user_data = answered;
+    m->resp_callback = cb;
+    m->user_data = user;
+}
+
+/* A CON JSON uplink of payload[0..len) ('x' bytes) whose 2.05 answers are
+ * counted in *answered. */
+static inline void test_uplink(iotx_message_t *m, unsigned char *payload, unsigned short len, int *answered)
+{
+    memset(payload, 'x', len);
+    test_message(m, payload, len, test_count_content, answered);
 }
 
 #endif

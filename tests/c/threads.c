@@ -16,15 +16,13 @@
  */
 #include "iot_import.h"
 #include "iot_export.h"
+#include "test_device.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define TEST_PK "a1TestPK001"
-#define TEST_DN "dev-001"
-#define TEST_DS "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB"
 #define TEST_PATH "/topic/" TEST_PK "/" TEST_DN "/update"
 
 #define SENDERS 2

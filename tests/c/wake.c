@@ -11,6 +11,7 @@
 
 #include "iot_import.h"
 #include "iot_export.h"
+#include "test_device.h"
 
 /* resp_callback: keeps the answer's code in the int behind arg. */
 static void keep_code(void *arg, void *msg)
@@ -35,9 +36,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s URL [DEVICE_NAME DEVICE_SECRET]\n", argv[0]);
         return 2;
     }
-    strcpy(dev.product_key, "a1TestPK001");
-    strcpy(dev.device_name, "dev-001");
-    strcpy(dev.device_secret, "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB");
+    strcpy(dev.product_key, TEST_PK);
+    strcpy(dev.device_name, TEST_DN);
+    strcpy(dev.device_secret, TEST_DS);
     if (argc == 4) {
         snprintf(dev.device_name, sizeof(dev.device_name), "%s", argv[2]);
         snprintf(dev.device_secret, sizeof(dev.device_secret), "%s", argv[3]);

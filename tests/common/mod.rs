@@ -15,15 +15,15 @@ use std::sync::{mpsc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub mod rust_api;
+
 /// The test device of docs/protocol.md ("Test vectors").
-pub const TEST_PK: &str = "a1TestPK001";
-pub const TEST_DN: &str = "dev-001";
-pub const TEST_DS: &str = "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB";
+#[allow(unused_imports)]
+pub use iotx_coap_testkit::device::{DN as TEST_DN, PK as TEST_PK, SECRET as TEST_DS};
 
 /// `--device` argument for the test device of docs/protocol.md.
-pub fn test_device() -> String {
-    format!("{TEST_PK}:{TEST_DN}:{TEST_DS}")
-}
+#[allow(unused_imports)]
+pub use iotx_coap_testkit::device::triple as test_device;
 
 /// The workspace root (the root crate's manifest directory).
 pub fn workspace_root() -> PathBuf {

@@ -15,6 +15,7 @@
 #     and every uplink answered once the server is back.
 # The happy path (handshake, auth, 3 uplinks) is example_e2e.sh dtls.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/sim.sh"
 
 if [[ $# -ne 3 ]]; then
     echo "usage: $0 EXAMPLE_BIN SIM_BIN OUTAGE_BIN" >&2
@@ -27,7 +28,7 @@ for tool in openssl coap-server-openssl; do
     command -v "$tool" >/dev/null || { echo "dtls_e2e: $tool not found (apt-get install openssl libcoap3-bin)" >&2; exit 1; }
 done
 
-readonly PK=a1TestPK001 DN=dev-001 DS=s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB
+readonly PK=$SIM_PK DN=$SIM_DN DS=$SIM_DS
 work=$(mktemp -d "${TMPDIR:-/tmp}/dtls_e2e.XXXXXX")
 pids=()
 cleanup() {
@@ -78,15 +79,11 @@ free_udp_port() {
 
 # start_sim PORT LOG: the emulator, DTLS only, with the fixed certificate.
 start_sim() {
-    "$sim" --no-plain --no-psk --dtls-port "$1" --cert server.pem --key server.key \
-        --device "$PK:$DN:$DS" --log "$2" --quiet >"$2.stdout" 2>&1 &
-    sim_pid=$!
+    sim_start "$2.stdout" "$2.stdout" "$sim" --no-plain --no-psk --dtls-port "$1" \
+        --cert server.pem --key server.key \
+        --device "$PK:$DN:$DS" --log "$2" --quiet || return 1
+    sim_pid=$SIM_PID
     pids+=("$sim_pid")
-    for _ in $(seq 100); do
-        grep -q '"listening"' "$2.stdout" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
 }
 
 count() { grep -c -F "$1" "$2" 2>/dev/null || true; }

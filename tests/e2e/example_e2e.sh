@@ -10,6 +10,7 @@
 # three 2.05 answers, and the emulator accepted the auth and three uplinks
 # carrying the sample's payload on the expected listener.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/sim.sh"
 
 if [[ $# -lt 3 || $# -gt 4 ]]; then
     echo "usage: $0 EXAMPLE_BIN SIM_BIN plain|psk|dtls [valgrind]" >&2
@@ -20,12 +21,8 @@ sim=$2
 mode=$3
 tool=${4:-}
 
-case "$mode" in
-    plain) scheme=coap ;;
-    psk) scheme=coap-psk ;;
-    dtls) scheme=coaps ;;
-    *) echo "example_e2e: MODE must be plain, psk or dtls, not '$mode'" >&2; exit 2 ;;
-esac
+scheme=$(sim_scheme "$mode") ||
+    { echo "example_e2e: MODE must be plain, psk or dtls, not '$mode'" >&2; exit 2; }
 if [[ -n "$tool" && "$tool" != valgrind ]]; then
     echo "example_e2e: 4th argument must be 'valgrind'" >&2
     exit 2
@@ -37,16 +34,12 @@ for bin in "$example" "$sim"; do
     fi
 done
 
-readonly PK=a1TestPK001 DN=dev-001 DS=s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB
+readonly PK=$SIM_PK DN=$SIM_DN DS=$SIM_DS
 readonly COUNT=3
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/example_e2e.XXXXXX")
-sim_pid=""
 cleanup() {
-    if [[ -n "$sim_pid" ]] && kill -0 "$sim_pid" 2>/dev/null; then
-        kill "$sim_pid" 2>/dev/null || true
-        wait "$sim_pid" 2>/dev/null || true
-    fi
+    sim_stop
     if [[ -z "${KEEP_E2E_DIR:-}" ]]; then
         rm -rf "$work"
     else
@@ -70,26 +63,10 @@ fail() {
     exit 1
 }
 
-"$sim" --plain-port 0 --psk-port 0 --dtls-port 0 --ca-out "$work/ca.pem" \
-    --device "$PK:$DN:$DS" --log "$log" --quiet \
-    >"$work/sim.out" 2>"$work/sim.err" &
-sim_pid=$!
-
-# The emulator prints {"event":"listening","plain":"127.0.0.1:P","psk":"127.0.0.1:Q"}
-# as its first line once both sockets are bound.
-addr=""
-for _ in $(seq 1 200); do
-    if ! kill -0 "$sim_pid" 2>/dev/null; then
-        fail "emulator exited before listening"
-    fi
-    line=$(head -n 1 "$work/sim.out" 2>/dev/null || true)
-    # Wait for the whole line: the emulator may be mid-write.
-    if [[ "$line" == *'"listening"'*'}' ]]; then
-        addr=$(sed -n "s/.*\"$mode\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$line")
-        break
-    fi
-    sleep 0.05
-done
+sim_start "$work/sim.out" "$work/sim.err" "$sim" --plain-port 0 --psk-port 0 --dtls-port 0 \
+    --ca-out "$work/ca.pem" --device "$PK:$DN:$DS" --log "$log" --quiet ||
+    fail "emulator did not start"
+addr=$(sim_addr "$mode")
 [[ -n "$addr" ]] || fail "no listening line with a \"$mode\" address from the emulator"
 url="$scheme://$addr"
 

@@ -16,6 +16,7 @@
 # saw 3 answers 0x45 (2.05) and exited 0, and the emulator accepted its auth
 # and 3 uplinks with its payload on TOPIC, on the MODE listener.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/sim.sh"
 
 if [[ $# -lt 4 || $# -gt 5 ]]; then
     echo "usage: $0 SAMPLE_BIN SIM_BIN plain|psk|dtls TOPIC [valgrind]" >&2
@@ -27,28 +28,20 @@ mode=$3
 topic_pattern=$4
 tool=${5:-}
 
-case "$mode" in
-    plain) scheme=coap ;;
-    psk) scheme=coap-psk ;;
-    dtls) scheme=coaps ;;
-    *) echo "vendor_sample_e2e: MODE must be plain, psk or dtls, not '$mode'" >&2; exit 2 ;;
-esac
+scheme=$(sim_scheme "$mode") ||
+    { echo "vendor_sample_e2e: MODE must be plain, psk or dtls, not '$mode'" >&2; exit 2; }
 for bin in "$sample" "$sim"; do
     [[ -x "$bin" ]] || { echo "vendor_sample_e2e: not an executable: $bin" >&2; exit 2; }
 done
 
-readonly PK=a1TestPK001 DN=dev-001 DS=s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB
+readonly PK=$SIM_PK DN=$SIM_DN DS=$SIM_DS
 readonly COUNT=3
 topic=${topic_pattern//PK/$PK}
 topic=${topic//DN/$DN}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vendor_sample_e2e.XXXXXX")
-sim_pid=""
 cleanup() {
-    if [[ -n "$sim_pid" ]] && kill -0 "$sim_pid" 2>/dev/null; then
-        kill "$sim_pid" 2>/dev/null || true
-        wait "$sim_pid" 2>/dev/null || true
-    fi
+    sim_stop
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -63,21 +56,10 @@ fail() {
     exit 1
 }
 
-"$sim" --plain-port 0 --psk-port 0 --dtls-port 0 --ca-out "$work/ca.pem" \
-    --device "$PK:$DN:$DS" --log "$work/sim.log" --quiet \
-    >"$work/sim.out" 2>"$work/sim.err" &
-sim_pid=$!
-
-addr=""
-for _ in $(seq 1 200); do
-    kill -0 "$sim_pid" 2>/dev/null || fail "emulator exited before listening"
-    line=$(head -n 1 "$work/sim.out" 2>/dev/null || true)
-    if [[ "$line" == *'"listening"'*'}' ]]; then
-        addr=$(sed -n "s/.*\"$mode\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$line")
-        break
-    fi
-    sleep 0.05
-done
+sim_start "$work/sim.out" "$work/sim.err" "$sim" --plain-port 0 --psk-port 0 --dtls-port 0 \
+    --ca-out "$work/ca.pem" --device "$PK:$DN:$DS" --log "$work/sim.log" --quiet ||
+    fail "emulator did not start"
+addr=$(sim_addr "$mode")
 [[ -n "$addr" ]] || fail "no \"$mode\" listener reported by the emulator"
 
 cmd=(timeout 60 "$sample" -u "$scheme://$addr" -n "$COUNT" -w 100)

@@ -10,6 +10,7 @@
 # (IOTX_E2E_TIMEOUT seconds, default 120) and exits with its status. On
 # failure the emulator's log is printed. The emulator is always stopped.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/sim.sh"
 
 if [[ $# -lt 3 ]]; then
     echo "usage: $0 SIM_BIN plain|psk [--sim-arg ARG]... PROG [ARGS...]" >&2
@@ -27,42 +28,23 @@ if [[ $# -lt 1 ]]; then
     echo "with_sim: no program to run" >&2
     exit 2
 fi
-case "$mode" in
-    plain) scheme=coap ;;
-    psk) scheme=coap-psk ;;
-    *) echo "with_sim: mode must be plain or psk, not '$mode'" >&2; exit 2 ;;
-esac
+[[ "$mode" == plain || "$mode" == psk ]] ||
+    { echo "with_sim: mode must be plain or psk, not '$mode'" >&2; exit 2; }
+scheme=$(sim_scheme "$mode")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/with_sim.XXXXXX")
-sim_pid=""
 cleanup() {
-    if [[ -n "$sim_pid" ]] && kill -0 "$sim_pid" 2>/dev/null; then
-        kill "$sim_pid" 2>/dev/null || true
-        wait "$sim_pid" 2>/dev/null || true
-    fi
+    sim_stop
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-"$sim" --plain-port 0 --psk-port 0 \
-    --device a1TestPK001:dev-001:s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB \
-    ${sim_args[@]+"${sim_args[@]}"} \
-    --log "$work/sim.log" --quiet >"$work/sim.out" 2>"$work/sim.err" &
-sim_pid=$!
-
-line=""
-for _ in $(seq 1 200); do
-    kill -0 "$sim_pid" 2>/dev/null || break
-    line=$(head -n 1 "$work/sim.out" 2>/dev/null || true)
-    # Wait for the whole line: the emulator may be mid-write.
-    [[ "$line" == *'"listening"'*'}' ]] && break
-    line=""
-    sleep 0.05
-done
-listener() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$line"; }
-plain_addr=$(listener plain)
-psk_addr=$(listener psk)
-addr=$(listener "$mode")
+sim_start "$work/sim.out" "$work/sim.err" "$sim" --plain-port 0 --psk-port 0 \
+    --device "$SIM_TEST_DEVICE" ${sim_args[@]+"${sim_args[@]}"} \
+    --log "$work/sim.log" --quiet || exit 1
+plain_addr=$(sim_addr plain)
+psk_addr=$(sim_addr psk)
+addr=$(sim_addr "$mode")
 if [[ -z "$addr" ]]; then
     echo "with_sim: emulator did not report a $mode listener" >&2
     cat "$work/sim.out" "$work/sim.err" >&2 || true

@@ -112,7 +112,7 @@ int main(int argc, char **argv)
         IOT_CoAP_Deinit(&ctx);
         return 2;
     }
-    snprintf(path, sizeof(path), "/topic/a1TestPK001/dev-001/update");
+    snprintf(path, sizeof(path), TEST_TOPIC);
     while (g_sent < g_n) {
         if (in_flight() >= WINDOW) {
             (void)IOT_CoAP_Yield(ctx);

@@ -1,22 +1,23 @@
-//! Test client: CoAP packets built with coap-lite and crypto done with the
-//! RustCrypto crates directly (never the emulator's own modules).
+//! Test client: CoAP packets built with coap-lite, crypto done with the
+//! RustCrypto crates and the test kit's PSK oracle (never the emulator's own
+//! modules, nor the library's).
 #![allow(dead_code)]
 
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use aes::cipher::{block_padding::Pkcs7, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
 
 #[allow(unused_imports)]
-pub use iotx_coap_sim::{start, Faults, SimConfig, SimHandle};
+pub use iotx_coap_sim::{
+    platform::Security, start, virtual_time::VirtualSim, Faults, SimConfig, SimHandle,
+};
 
-pub const PK: &str = "a1TestPK001";
-pub const DN: &str = "dev-001";
-pub const SECRET: &str = "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB";
-pub const CLIENT_ID: &str = "a1TestPK001.dev-001";
+#[allow(unused_imports)]
+pub use iotx_coap_testkit::coap::empty;
+pub use iotx_coap_testkit::device::{CLIENT_ID, DN, PK, SECRET};
+pub use iotx_coap_testkit::psk;
 
 pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -39,23 +40,6 @@ pub fn hmac_sha1(secret: &str, content: &str) -> String {
     let mut m = <Hmac<sha1::Sha1> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
     m.update(content.as_bytes());
     hex(&m.finalize().into_bytes())
-}
-
-pub fn psk_key(secret: &str, random: &str) -> [u8; 16] {
-    let d = Sha256::digest(format!("{secret},{random}").as_bytes());
-    d[8..24].try_into().unwrap()
-}
-
-const IV: &[u8; 16] = b"543yhjy97ae7fyfg";
-
-pub fn aes_encrypt(key: &[u8; 16], pt: &[u8]) -> Vec<u8> {
-    cbc::Encryptor::<aes::Aes128>::new(key.into(), IV.into()).encrypt_padded_vec_mut::<Pkcs7>(pt)
-}
-
-pub fn aes_decrypt(key: &[u8; 16], ct: &[u8]) -> Vec<u8> {
-    cbc::Decryptor::<aes::Aes128>::new(key.into(), IV.into())
-        .decrypt_padded_vec_mut::<Pkcs7>(ct)
-        .expect("valid padding")
 }
 
 /// The standard auth JSON for the test device (hmacmd5).
@@ -82,12 +66,61 @@ pub fn auth_json(seq: Option<u64>, ack_mode: Option<u8>) -> String {
     v.to_string()
 }
 
+/// An auth JSON of the test device with a wrong sign (answered 4.01).
+pub fn bad_sign_auth_json() -> String {
+    serde_json::json!({
+        "productKey": PK, "deviceName": DN, "clientId": CLIENT_ID,
+        "sign": "0".repeat(32),
+    })
+    .to_string()
+}
+
+/// `cfg` with the test device and a second one of the same product.
+pub fn with_devices(cfg: SimConfig) -> SimConfig {
+    cfg.device(PK, DN, SECRET)
+        .device("a1TestPK001", "dev-002", "other-secret")
+}
+
 pub fn sim(cfg: SimConfig) -> SimHandle {
-    start(
-        cfg.device(PK, DN, SECRET)
-            .device("a1TestPK001", "dev-002", "other-secret"),
-    )
-    .expect("emulator starts")
+    start(with_devices(cfg)).expect("emulator starts")
+}
+
+/// The plain listener on simulated time, with the test devices.
+pub fn virtual_sim(cfg: SimConfig) -> VirtualSim {
+    VirtualSim::new(with_devices(cfg), Security::None).expect("emulator starts")
+}
+
+/// The peer address of the one device talking to a [`VirtualSim`].
+pub fn virtual_peer() -> SocketAddr {
+    "127.0.0.1:40000".parse().unwrap()
+}
+
+/// Sends `p` from [`virtual_peer`], runs `d` of simulated time and returns
+/// what the emulator sent meanwhile, decoded, with when.
+/// A message id 0 is replaced by a fresh one (so requests are not taken for
+/// retransmissions).
+pub fn virtual_call(v: &mut VirtualSim, p: &Packet, d: Duration) -> Vec<(Duration, Packet)> {
+    static MID: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(1);
+    let mut p = p.clone();
+    if p.header.message_id == 0 {
+        p.header.message_id = MID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    v.send(virtual_peer(), &p.to_bytes().unwrap());
+    virtual_run(v, d)
+}
+
+/// Sends `p` and returns the emulator's answer (10 ms of simulated time).
+pub fn virtual_answer(v: &mut VirtualSim, p: &Packet) -> Packet {
+    let sent = virtual_call(v, p, Duration::from_millis(10));
+    sent.into_iter().next().expect("an answer").1
+}
+
+/// Runs `d` of simulated time; what was sent, decoded.
+pub fn virtual_run(v: &mut VirtualSim, d: Duration) -> Vec<(Duration, Packet)> {
+    v.run_for(d)
+        .into_iter()
+        .map(|s| (s.at, Packet::from_bytes(&s.bytes).unwrap()))
+        .collect()
 }
 
 pub struct Client {
@@ -205,10 +238,10 @@ pub fn uplink_req(path: &str, token: Option<&str>, payload: &[u8]) -> Packet {
 }
 
 pub fn psk_uplink_req(path: &str, token: &str, key: &[u8; 16], seq: u64, payload: &[u8]) -> Packet {
-    let mut p = uplink_req(path, Some(token), &aes_encrypt(key, payload));
+    let mut p = uplink_req(path, Some(token), &psk::encrypt(key, payload));
     p.add_option(
         CoapOption::Unknown(2089),
-        aes_encrypt(key, seq.to_string().as_bytes()),
+        psk::encrypt(key, seq.to_string().as_bytes()),
     );
     p
 }
