@@ -290,6 +290,9 @@ pub struct Session<U> {
     /// The stored session must be written before the next transmission.
     #[cfg(feature = "session-store")]
     persist: bool,
+    /// The RTO of the stored RTT estimate (0: none stored).
+    #[cfg(feature = "session-store")]
+    stored_rto: u32,
 }
 
 impl<U> Session<U> {
@@ -306,6 +309,8 @@ impl<U> Session<U> {
             auth_problem: None,
             #[cfg(feature = "session-store")]
             persist: false,
+            #[cfg(feature = "session-store")]
+            stored_rto: 0,
         }
     }
 
@@ -630,6 +635,8 @@ impl<U> Session<U> {
         if let Some(incoming) = self.exchanges.receive(now, data) {
             self.respond(now, incoming);
         }
+        #[cfg(feature = "session-store")]
+        self.note_rtt();
         self.report_ended(now);
     }
 
@@ -799,7 +806,24 @@ impl<U> Session<U> {
             kept: state.psk,
         });
         s.auth_gen = 1;
+        if let Some(e) = state.rtt {
+            s.exchanges.restore_rtt(0, e);
+            s.stored_rto = e.rto();
+        }
         s
+    }
+
+    /// Asks for a write when the RTO moved by more than a quarter since
+    /// the stored one: a wake then starts with what the link is like,
+    /// without a flash write per sample.
+    fn note_rtt(&mut self) {
+        let Some(rto) = self.exchanges.rtt_estimate().map(|e| e.rto()) else {
+            return;
+        };
+        if rto.abs_diff(self.stored_rto) > self.stored_rto / 4 {
+            self.stored_rto = rto;
+            self.persist |= matches!(self.auth, Auth::Done(_));
+        }
     }
 
     /// What to store, when it changed since the last call: after every
@@ -814,6 +838,7 @@ impl<U> Session<U> {
             Auth::Done(a) => Some(super::resume::Resumable {
                 token: a.token.clone(),
                 psk: a.kept.clone(),
+                rtt: self.exchanges.rtt_estimate(),
             }),
             _ => None,
         }
