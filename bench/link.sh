@@ -37,3 +37,36 @@ cargo build -q -p iotx-coap-link --bin link-bench
 "${CARGO_TARGET_DIR:-target}/debug/link-bench" --uplinks "$uplinks" --seed "$seed"
 
 ((e2e)) || exit 0
+
+# End to end: one emulator per timer (its `received` count is the device's
+# datagrams), all three at once.
+uplinks_e2e=${E2E_UPLINKS:-30}
+link=${E2E_LINK:-nbiot-loss10}
+scale=${E2E_SCALE:-250} # per mille: NB-IoT four times faster
+out=${CARGO_TARGET_DIR:-target}/link-e2e
+mkdir -p "$out"
+cargo build -q -p iotx-coap-ffi
+cargo build -q -p iotx-coap-sim --bin iotx-coap-sim
+lib=${CARGO_TARGET_DIR:-target}/debug/libiotx_coap.a
+sim=${CARGO_TARGET_DIR:-target}/debug/iotx-coap-sim
+gcc -std=c99 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Iinclude bench/link/e2e.c hal/linux/*.c "$lib" \
+    -lssl -lcrypto -lpthread -o "$out/e2e"
+scale_f=$(awk "BEGIN { print $scale / 1000 }")
+echo
+echo "end to end: the C library against iotx-coap-sim --link $link:$scale_f, $uplinks_e2e CON uplinks per timer (timers scaled alike)"
+pids=()
+for timer in rfc7252 static-15s adaptive; do
+    (
+        coproc SIM { exec "$sim" --device a1TestPK001:dev-001:s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB --plain-port 0 \
+            --no-psk --no-dtls --link "$link:$scale_f" --seed "$seed" --quiet --log "$out/$timer.log"; }
+        read -r listening <&"${SIM[0]}"
+        addr=$(sed -E 's/.*"plain":"([^"]+)".*/\1/' <<<"$listening")
+        line=$("$out/e2e" "coap://$addr" "$uplinks_e2e" "$timer" "$scale")
+        kill -TERM "$SIM_PID"; wait "$SIM_PID" || true
+        received=$(grep '"event":"stats"' "$out/$timer.log" | sed -E 's/.*"received":([0-9]+).*/\1/')
+        echo "$line datagrams_sent=$received (auth included)" >"$out/$timer.out"
+    ) &
+    pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+cat "$out"/{rfc7252,static-15s,adaptive}.out

@@ -157,6 +157,8 @@ pub struct SimConfig {
     pub token_ttl: Duration,
     pub accept_legacy: bool,
     pub faults: Faults,
+    /// `--link`: the link model on every datagram (see [`crate::link`]).
+    pub link: Option<crate::link::LinkSpec>,
     /// Seed of every random choice (faults, tokens, randoms, message ids).
     /// `None` = seeded from the clock.
     pub seed: Option<u64>,
@@ -196,6 +198,7 @@ impl Default for SimConfig {
             token_ttl: Duration::from_secs(DEFAULT_TOKEN_TTL_SECS),
             accept_legacy: false,
             faults: Faults::default(),
+            link: None,
             seed: None,
             auth_5xx: 0,
             reply_payload: None,
@@ -331,6 +334,9 @@ FAULT INJECTION (probabilities 0..1, seeded and reproducible):
     --drop P, --dup P, --delay P, --reorder P   set both directions at once
     --delay-ms N           delay in milliseconds (default 200)
     --seed N               seed of faults, tokens and randoms (default: from the clock)
+    --link PROFILE[:SCALE] the link model of bench/link on every datagram instead:
+                           fast, nbiot, nbiot-loss10, nbiot-bursts; SCALE
+                           multiplies its delays (nbiot:0.25 = 4x faster)
 
 OUTPUT:
     --log FILE             write JSON event lines to FILE instead of stdout
@@ -434,6 +440,10 @@ type Value<'a> = &'a mut dyn FnMut() -> Result<String, String>;
 impl ArgState {
     /// The fault-injection flags; `false` when `flag` is not one of them.
     fn fault_flag(&mut self, flag: &str, value: Value<'_>) -> Result<bool, String> {
+        if flag == "--link" {
+            self.cfg.link = Some(crate::link::LinkSpec::parse(&value()?)?);
+            return Ok(true);
+        }
         let f = &mut self.cfg.faults;
         let (inbound, outbound) = (&mut f.inbound, &mut f.outbound);
         let (dirs, kind): (Vec<&mut FaultRates>, &str) = match flag {

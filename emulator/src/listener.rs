@@ -183,6 +183,7 @@ pub struct Listener<T: DatagramTransport> {
     platform: Arc<Platform>,
     fault_in: FaultInjector,
     fault_out: FaultInjector,
+    link: Option<crate::link::LinkModel>,
     delay: Duration,
     timers: BinaryHeap<Reverse<Timed>>,
     timer_n: u64,
@@ -210,6 +211,8 @@ impl<T: DatagramTransport> Listener<T> {
             transport,
             fault_in: FaultInjector::new(faults.inbound, seed ^ 0x0001),
             fault_out: FaultInjector::new(faults.outbound, seed ^ 0x0002),
+            link: (platform.cfg.link.as_ref())
+                .map(|l| crate::link::LinkModel::new(l, seed ^ 0x4c4b)),
             delay: faults.delay,
             platform,
             timers: BinaryHeap::new(),
@@ -278,6 +281,25 @@ impl<T: DatagramTransport> Listener<T> {
 
     /// Applies the direction's faults, then delivers (now or later).
     fn pass(&mut self, dir: Dir, peer: SocketAddr, bytes: Vec<u8>) {
+        if let Some(link) = &mut self.link {
+            let dc = match dir {
+                Dir::In => &self.platform.counters.inbound,
+                Dir::Out => &self.platform.counters.outbound,
+            };
+            let Some(d) = link.delay(dir == Dir::In) else {
+                return Counters::inc(&dc.dropped);
+            };
+            Counters::inc(&dc.delayed);
+            self.timer_n += 1;
+            let (at, n) = (Instant::now() + d, self.timer_n);
+            return self.timers.push(Reverse(Timed {
+                at,
+                n,
+                dir,
+                peer,
+                bytes,
+            }));
+        }
         let v = match dir {
             Dir::In => self.fault_in.judge(),
             Dir::Out => self.fault_out.judge(),
