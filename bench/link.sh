@@ -18,6 +18,11 @@
 #
 #   bench/link.sh [--short] [--uplinks N] [--seed S]
 #     --short: 200 uplinks per cell and no end-to-end run (CI)
+# e.g.
+#   bench/link.sh --short
+#   bench/link.sh
+# E2E_UPLINKS, E2E_LINK (default nbiot-loss10) and E2E_SCALE (per mille,
+# default 250) shape the end-to-end run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -2,7 +2,7 @@
 //! core's `Session` on one side and a platform stand-in that answers every
 //! CON with a piggybacked 2.05 on the other, on a simulated clock.
 //!
-//!   link-bench [--uplinks N] [--seed S] [--profile NAME]... [--timer NAME]...
+//!   link-bench [--uplinks N] [--seed S] [--think-ms MS] [--profile NAME]... [--timer NAME]...
 //!
 //! One line per (profile, timer) cell: delivered and SEND_FAILED counts,
 //! datagrams the device sent per delivered uplink, spurious
@@ -43,7 +43,7 @@ const TIMERS: [(&str, Timing); 4] = [
     ),
 ];
 
-/// Time between an uplink's outcome and the next uplink.
+/// Default time between an uplink's outcome and the next uplink.
 const THINK_MS: u64 = 5000;
 
 #[derive(Default)]
@@ -72,7 +72,7 @@ fn answer(req: &Packet, payload: &[u8]) -> Vec<u8> {
     p.to_bytes().unwrap()
 }
 
-fn run(profile: Profile, timing: Timing, uplinks: u32, seed: u64) -> Cell {
+fn run(profile: Profile, timing: Timing, uplinks: u32, seed: u64, think_ms: u64) -> Cell {
     let mut cfg = Config::new("a1TestPK001", "dev-001", "s3cr3tS3cr3t", Security::Plain);
     cfg.seed = seed;
     let mut s: Session<u64> = Session::new(cfg);
@@ -117,12 +117,12 @@ fn run(profile: Profile, timing: Timing, uplinks: u32, seed: u64) -> Cell {
                     cell.delivered += 1;
                     cell.times.push(now - user);
                     outstanding = None;
-                    next_send = now + THINK_MS;
+                    next_send = now + think_ms;
                 }
                 Event::SendFailed { .. } => {
                     cell.failed += 1;
                     outstanding = None;
-                    next_send = now + THINK_MS;
+                    next_send = now + think_ms;
                 }
             }
         }
@@ -223,6 +223,7 @@ fn mean_p95(times: &mut [u64]) -> (f64, u64) {
 fn main() {
     let mut uplinks = 1000u32;
     let mut seed = 1u64;
+    let mut think_ms = THINK_MS;
     let mut profiles: Vec<Profile> = Vec::new();
     let mut timers: Vec<(&str, Timing)> = Vec::new();
     let mut args = std::env::args().skip(1);
@@ -231,6 +232,7 @@ fn main() {
         match a.as_str() {
             "--uplinks" => uplinks = value().parse().expect("--uplinks N"),
             "--seed" => seed = value().parse().expect("--seed N"),
+            "--think-ms" => think_ms = value().parse().expect("--think-ms MS"),
             "--profile" => {
                 let v = value();
                 profiles.push(Profile::by_name(&v).unwrap_or_else(|| panic!("no profile {v}")))
@@ -245,7 +247,7 @@ fn main() {
                 )
             }
             _ => {
-                eprintln!("usage: link-bench [--uplinks N] [--seed S] [--profile NAME]... [--timer NAME]...");
+                eprintln!("usage: link-bench [--uplinks N] [--seed S] [--think-ms MS] [--profile NAME]... [--timer NAME]...");
                 std::process::exit(2);
             }
         }
@@ -256,7 +258,7 @@ fn main() {
     if timers.is_empty() {
         timers = TIMERS.to_vec();
     }
-    println!("link-bench: {uplinks} CON uplinks per cell, one at a time, {THINK_MS} ms apart, seed {seed}");
+    println!("link-bench: {uplinks} CON uplinks per cell, one at a time, {think_ms} ms apart, seed {seed}");
     println!(
         "| {:<12} | {:<12} | {:>9} | {:>11} | {:>18} | {:>8} | {:>9} | {:>8} |",
         "link",
@@ -274,7 +276,7 @@ fn main() {
     );
     for p in &profiles {
         for (name, timing) in &timers {
-            let mut c = run(*p, *timing, uplinks, seed);
+            let mut c = run(*p, *timing, uplinks, seed, think_ms);
             let (mean, p95) = mean_p95(&mut c.times);
             println!(
                 "| {:<12} | {:<12} | {:>9} | {:>11} | {:>19.3} | {:>8} | {:>9.3} | {:>8.3} |",
