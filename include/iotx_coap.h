@@ -101,6 +101,44 @@ typedef int iotx_coap_resp_code_t;
 typedef int IOT_LogLevel;
 
 /**
+ * The transmission parameters of a context (RFC 7252 §4.8). Defaults
+ * (what a new context has): 2000, 1500, 4, 0, 30000, 30000. On NB-IoT:
+ * `adaptive = 1` with `ack_timeout_ms = 15000` (README "On NB-IoT
+ * links").
+ */
+typedef struct {
+  /**
+   * ACK_TIMEOUT in ms, 100..=300000 (RFC 7252: 2000). With `adaptive`,
+   * the timeout before the first RTT sample and what an estimate left
+   * unused ages back to.
+   */
+  uint32_t ack_timeout_ms;
+  /**
+   * ACK_RANDOM_FACTOR in thousandths, 1000..=4000 (RFC 7252: 1500 = 1.5).
+   */
+  uint32_t ack_random_factor_permille;
+  /**
+   * MAX_RETRANSMIT, 1..=10 (RFC 7252: 4).
+   */
+  uint32_t max_retransmit;
+  /**
+   * 0: RFC 7252's timer; 1: RTT-adaptive (RTO = SRTT + 4 RTTVAR
+   * measured from ACKs, Karn's rule, 1 s to 60 s, backoff on loss).
+   */
+  uint32_t adaptive;
+  /**
+   * How long a CON waits for its separate response after the empty
+   * ACK, ms, 1000..=600000 (30000).
+   */
+  uint32_t separate_timeout_ms;
+  /**
+   * How long a NON request waits for a response, ms, 1000..=600000
+   * (30000).
+   */
+  uint32_t non_lifetime_ms;
+} iotx_coap_transmission_t;
+
+/**
  * `iotx_ret_code_t`.
  */
 typedef int iotx_ret_code_t;
@@ -408,6 +446,25 @@ int IOT_CoAP_GetMessageToken(void *p_message, unsigned int *token);
  * `p_context` NULL or a live context.
  */
 uint32_t IOT_CoAP_GetCurToken(iotx_coap_context_t *p_context);
+
+/**
+ * Sets the context's transmission parameters, for requests sent from now
+ * on (those in flight keep their timers; a measured RTT is kept).
+ * `IOTX_ERR_INVALID_PARAM`, with nothing changed, for a NULL pointer, a
+ * dead context, or any value out of its range.
+ *
+ * # Safety
+ * `p_context` NULL or a live context; `p_params` NULL or readable.
+ */
+int IOT_CoAP_SetTransmission(iotx_coap_context_t *p_context, const iotx_coap_transmission_t *p_params);
+
+/**
+ * Writes the context's transmission parameters to `*p_params`.
+ *
+ * # Safety
+ * `p_context` NULL or a live context; `p_params` NULL or writable.
+ */
+int IOT_CoAP_GetTransmission(iotx_coap_context_t *p_context, iotx_coap_transmission_t *p_params);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -46,6 +46,8 @@ echo "== wake cycle of a battery device: bytes fresh vs resumed (session store)"
 bench/wake.sh
 echo "== instructions per uplink (callgrind)"
 bench/cpu.sh
+echo "== retransmission timers over the NB-IoT link model (README \"On NB-IoT links\")"
+bench/link.sh --short
 echo "== fuzz smoke, 30 s per target (docs/testing.md)"
 FUZZ_JOBS=2 scripts/fuzz.sh 30
 echo "== lossy-network soak, 100 uplinks per mode (docs/testing.md)"

@@ -225,6 +225,17 @@ impl<P: Platform, U: Send> Client<P, U> {
         self.with(|i| i.session.is_authed())
     }
 
+    /// The transmission parameters requests are sent with.
+    pub fn timing(&self) -> crate::core::session::Timing {
+        self.with(|i| i.session.config().timing())
+    }
+
+    /// New transmission parameters for requests sent from now on (see
+    /// [`Session::set_timing`]); the caller checks them.
+    pub fn set_timing(&self, t: crate::core::session::Timing) {
+        self.with(|i| i.session.set_timing(t))
+    }
+
     pub fn stats(&self) -> crate::core::Stats {
         self.with(|i| i.session.stats())
     }

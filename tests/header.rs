@@ -13,6 +13,7 @@ const ABI_MODULES: &[&str] = &[
     "logging.rs",
     "conninfo.rs",
     "v3.rs",
+    "transmission.rs",
 ];
 
 #[test]

@@ -103,6 +103,9 @@ pub struct Faults {
     /// How long a delayed datagram is held (also the longest a reordered
     /// datagram waits for a successor to overtake it).
     pub delay: Duration,
+    /// `--link`: the link model on every datagram instead of the rates
+    /// above (see [`crate::link`]).
+    pub link: Option<crate::link::LinkSpec>,
 }
 
 impl Faults {
@@ -122,6 +125,7 @@ impl Default for Faults {
             inbound: FaultRates::default(),
             outbound: FaultRates::default(),
             delay: Duration::from_millis(200),
+            link: None,
         }
     }
 }
@@ -352,6 +356,9 @@ FAULT INJECTION (probabilities 0..1, seeded and reproducible):
     --drop P, --dup P, --delay P, --reorder P   set both directions at once
     --delay-ms N           delay in milliseconds (default 200)
     --seed N               seed of faults, tokens and randoms (default: from the clock)
+    --link PROFILE[:SCALE] the link model of bench/link on every datagram instead:
+                           fast, nbiot, nbiot-loss10, nbiot-bursts; SCALE
+                           multiplies its delays (nbiot:0.25 = 4x faster)
 
 OUTPUT:
     --log FILE             write JSON event lines to FILE instead of stdout
@@ -455,6 +462,10 @@ type Value<'a> = &'a mut dyn FnMut() -> Result<String, String>;
 impl ArgState {
     /// The fault-injection flags; `false` when `flag` is not one of them.
     fn fault_flag(&mut self, flag: &str, value: Value<'_>) -> Result<bool, String> {
+        if flag == "--link" {
+            self.cfg.faults.link = Some(crate::link::LinkSpec::parse(&value()?)?);
+            return Ok(true);
+        }
         let f = &mut self.cfg.faults;
         let (inbound, outbound) = (&mut f.inbound, &mut f.outbound);
         let (dirs, kind): (Vec<&mut FaultRates>, &str) = match flag {

@@ -19,6 +19,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::clock::Clock;
 use crate::config::{FaultRates, Faults};
+use crate::link::LinkModel;
 use crate::stats::{Counters, DirCounters};
 use crate::transport::{DatagramTransport, Received};
 
@@ -116,6 +117,7 @@ pub struct Faulty<T> {
     counters: Arc<Counters>,
     fault_in: FaultInjector,
     fault_out: FaultInjector,
+    link: Option<LinkModel>,
     delay: Duration,
     timers: BinaryHeap<Reverse<Timed>>,
     timer_n: u64,
@@ -134,12 +136,14 @@ impl<T: DatagramTransport> Faulty<T> {
         clock: Arc<dyn Clock>,
         counters: Arc<Counters>,
     ) -> Self {
+        let link = (faults.link.as_ref()).map(|l| LinkModel::new(l, seed ^ 0x4c4b, clock.now()));
         Faulty {
             inner,
             clock,
             counters,
             fault_in: FaultInjector::new(faults.inbound, seed ^ 0x0001),
             fault_out: FaultInjector::new(faults.outbound, seed ^ 0x0002),
+            link,
             delay: faults.delay,
             timers: BinaryHeap::new(),
             timer_n: 0,
@@ -158,6 +162,9 @@ impl<T: DatagramTransport> Faulty<T> {
 
     /// Applies the direction's faults, then delivers (now or later).
     fn pass(&mut self, dir: Dir, peer: SocketAddr, bytes: Vec<u8>) {
+        if self.link.is_some() {
+            return self.pass_link(dir, peer, bytes);
+        }
         let v = match dir {
             Dir::In => self.fault_in.judge(),
             Dir::Out => self.fault_out.judge(),
@@ -214,6 +221,28 @@ impl<T: DatagramTransport> Faulty<T> {
                 self.deliver(dir, h.peer, h.bytes.clone());
             }
         }
+    }
+
+    /// The link model's fate for a datagram: lost, or held for its delay.
+    fn pass_link(&mut self, dir: Dir, peer: SocketAddr, bytes: Vec<u8>) {
+        let now = self.clock.now();
+        let Some(link) = &mut self.link else { return };
+        let dc: &DirCounters = match dir {
+            Dir::In => &self.counters.inbound,
+            Dir::Out => &self.counters.outbound,
+        };
+        let Some(d) = link.delay(now, dir == Dir::In) else {
+            return Counters::inc(&dc.dropped);
+        };
+        Counters::inc(&dc.delayed);
+        self.timer_n += 1;
+        self.timers.push(Reverse(Timed {
+            at: now + d,
+            n: self.timer_n,
+            dir,
+            peer,
+            bytes,
+        }));
     }
 
     fn deliver(&mut self, dir: Dir, peer: SocketAddr, bytes: Vec<u8>) {

@@ -19,6 +19,7 @@ pub mod config;
 mod dedup;
 pub mod dtls;
 pub mod faults;
+pub mod link;
 pub mod listener;
 pub mod log;
 pub mod platform;

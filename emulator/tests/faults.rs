@@ -75,6 +75,7 @@ fn fault_statistics_fixed_seed() {
             reorder: 0.0,
         },
         delay: Duration::from_millis(50),
+        link: None,
     };
     let (a, got_a) = run(faults.clone(), 7);
     assert_eq!(a.received, N as u64);

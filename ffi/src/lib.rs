@@ -12,6 +12,7 @@
 //! ```text
 //!   v3            3.x entry points (3.0.x device info, tokens)
 //!   send          IOT_CoAP_SendMessage
+//!   transmission  IOT_CoAP_SetTransmission / GetTransmission (extension)
 //!   context       the context: Init, Deinit, DeviceNameAuth, Yield, events
 //!   response      the response message and its getters
 //!   conninfo      IOT_SetupConnInfo / IOT_Ioctl settings
@@ -44,5 +45,6 @@ pub mod response;
 #[cfg(not(iotx_ffi_hosted))]
 mod runtime;
 pub mod send;
+pub mod transmission;
 pub mod types;
 pub mod v3;

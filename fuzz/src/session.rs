@@ -156,6 +156,8 @@ impl Harness {
         cfg.seed = input.seed;
         cfg.ack_timeout_ms = 100 + 50 * u32::from(input.ack_timeout);
         cfg.max_retransmit = input.max_retransmit % 5;
+        // The RTT-adaptive timer for half the inputs (bit 7 is unused above).
+        cfg.adaptive_rto = input.max_retransmit & 0x80 != 0;
         cfg.separate_timeout_ms = 5_000;
         cfg.non_lifetime_ms = 5_000;
         cfg.max_in_flight = 16;

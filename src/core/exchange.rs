@@ -9,9 +9,10 @@
 //! [`Ended`] values; it never calls upward.
 //!
 //! Timers (RFC 7252 §4.2, integer only): the first timeout is random in
-//! `[ACK_TIMEOUT, ACK_TIMEOUT * 1.5]` and doubles with each of
-//! `MAX_RETRANSMIT` retransmissions; after the last one the exchange has
-//! timed out.
+//! `[ACK_TIMEOUT, ACK_TIMEOUT * ACK_RANDOM_FACTOR]` and doubles with each
+//! of `MAX_RETRANSMIT` retransmissions; after the last one the exchange
+//! has timed out. With [`Timing::adaptive`] the measured RTO
+//! ([`super::rto`]) takes ACK_TIMEOUT's place.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -19,18 +20,52 @@ use alloc::vec::Vec;
 use coap_lite::{MessageType, Packet};
 
 use super::message::{self, Type};
+use super::rto::{Rto, RttEstimate};
 
 /// Timing and capacity of the message layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timing {
-    /// RFC 7252 ACK_TIMEOUT (ms).
+    /// RFC 7252 ACK_TIMEOUT (ms); with `adaptive`, the RTO before the
+    /// first RTT sample and what a stale estimate ages back to.
     pub ack_timeout_ms: u32,
+    /// RFC 7252 ACK_RANDOM_FACTOR in thousandths (1500 = 1.5), >= 1000.
+    pub ack_random_factor_permille: u16,
     /// RFC 7252 MAX_RETRANSMIT.
     pub max_retransmit: u8,
+    /// The first timeout comes from the measured RTT ([`super::rto`])
+    /// instead of ACK_TIMEOUT.
+    pub adaptive: bool,
     /// How long to wait for a separate (CON) response after its empty ACK.
     pub separate_timeout_ms: u32,
     /// How long a NON request waits for a response before it is forgotten.
     pub non_lifetime_ms: u32,
+}
+
+impl Timing {
+    /// RFC 7252's defaults (§4.8), with 30 s for separate responses and
+    /// NON requests.
+    pub const RFC7252: Timing = Timing {
+        ack_timeout_ms: 2000,
+        ack_random_factor_permille: 1500,
+        max_retransmit: 4,
+        adaptive: false,
+        separate_timeout_ms: 30_000,
+        non_lifetime_ms: 30_000,
+    };
+}
+
+impl Timing {
+    /// Whether every value lies in its range: ACK_TIMEOUT 100 ms to 300 s,
+    /// ACK_RANDOM_FACTOR 1.0 to 4.0, MAX_RETRANSMIT 1 to 10, the separate
+    /// response and NON lifetimes 1 s to 600 s. The ranges keep the
+    /// timer arithmetic (32-bit products, doubling) from overflowing.
+    pub fn is_valid(&self) -> bool {
+        (100..=300_000).contains(&self.ack_timeout_ms)
+            && (1000..=4000).contains(&self.ack_random_factor_permille)
+            && (1..=10).contains(&self.max_retransmit)
+            && (1000..=600_000).contains(&self.separate_timeout_ms)
+            && (1000..=600_000).contains(&self.non_lifetime_ms)
+    }
 }
 
 /// What the message layer counted; hostile input shows up here.
@@ -101,6 +136,9 @@ struct Entry<T> {
     token: [u8; 8],
     datagram: Vec<u8>,
     wait: Wait,
+    /// When a CON was first sent, while it was sent only once (Karn's
+    /// rule: a retransmitted exchange gives no RTT sample).
+    sent_at: Option<u64>,
 }
 
 /// Message ids of CON/NON responses already handled, for RFC 7252
@@ -109,6 +147,7 @@ const SEEN_RING: usize = 16;
 
 pub struct Exchanges<T> {
     timing: Timing,
+    rto: Rto,
     rng: u64,
     next_mid: u16,
     token_prefix: u32,
@@ -133,6 +172,7 @@ impl<T> Exchanges<T> {
         let first = xorshift(&mut rng);
         Exchanges {
             timing,
+            rto: Rto::new(timing.ack_timeout_ms),
             rng,
             next_mid: first as u16,
             token_prefix: (first >> 32) as u32,
@@ -148,6 +188,27 @@ impl<T> Exchanges<T> {
 
     pub fn counters(&self) -> Counters {
         self.counters
+    }
+
+    pub fn timing(&self) -> Timing {
+        self.timing
+    }
+
+    /// New transmission parameters, for exchanges started from now on
+    /// (those in flight keep their timers). The RTT estimate stays.
+    pub fn set_timing(&mut self, timing: Timing) {
+        self.timing = timing;
+        self.rto.set_initial(timing.ack_timeout_ms);
+    }
+
+    /// The RTT estimate, once measured (kept in a stored session).
+    pub fn rtt_estimate(&self) -> Option<RttEstimate> {
+        self.rto.estimate()
+    }
+
+    /// Starts from a stored RTT estimate.
+    pub fn restore_rtt(&mut self, now: u64, e: RttEstimate) {
+        self.rto.restore(now, e);
     }
 
     /// Exchanges not yet ended (held ones included).
@@ -187,8 +248,16 @@ impl<T> Exchanges<T> {
         confirmable: bool,
     ) {
         let wait = if confirmable {
-            let base = self.timing.ack_timeout_ms;
-            let timeout = u64::from(base) + u64::from(self.random_below(base / 2 + 1));
+            let base = if self.timing.adaptive {
+                self.rto.current(now)
+            } else {
+                self.timing.ack_timeout_ms
+            };
+            // u32: the setter bounds base * (factor - 1000) below 2^32.
+            let spread = base.saturating_mul(
+                u32::from(self.timing.ack_random_factor_permille).saturating_sub(1000),
+            ) / 1000;
+            let timeout = u64::from(base) + u64::from(self.random_below(spread + 1));
             Wait::Con {
                 attempt: 0,
                 timeout,
@@ -201,6 +270,11 @@ impl<T> Exchanges<T> {
         };
         self.queue(datagram.clone());
         self.push(data, (mid, token), datagram, wait);
+        if confirmable {
+            if let Some(e) = self.list.last_mut() {
+                e.sent_at = Some(now);
+            }
+        }
     }
 
     /// Keeps `data` with no datagram and no timer until
@@ -218,6 +292,7 @@ impl<T> Exchanges<T> {
             token,
             datagram,
             wait,
+            sent_at: None,
         }));
     }
 
@@ -286,6 +361,7 @@ impl<T> Exchanges<T> {
                     deadline,
                 } if deadline <= now => {
                     if attempt < self.timing.max_retransmit {
+                        self.rto.backoff();
                         self.retransmit(i, now, attempt + 1, timeout * 2);
                         self.counters.retransmissions =
                             self.counters.retransmissions.wrapping_add(1);
@@ -310,6 +386,7 @@ impl<T> Exchanges<T> {
 
     fn retransmit(&mut self, i: usize, now: u64, attempt: u8, timeout: u64) {
         let e = &mut self.list[i];
+        e.sent_at = None;
         e.wait = Wait::Con {
             attempt,
             timeout,
@@ -408,13 +485,17 @@ impl<T> Exchanges<T> {
             self.unmatched();
             return None;
         };
+        if code != 0 && packet.get_token() != self.list[index].token {
+            self.unmatched();
+            return None;
+        }
+        // An RTT sample, if this CON was sent once (Karn's rule).
+        if let Some(sent) = self.list[index].sent_at.take() {
+            self.rto.sample(now, now.saturating_sub(sent));
+        }
         if code == 0 {
             let deadline = now + u64::from(self.timing.separate_timeout_ms);
             self.list[index].wait = Wait::Separate { deadline };
-            return None;
-        }
-        if packet.get_token() != self.list[index].token {
-            self.unmatched();
             return None;
         }
         Some(Incoming {
@@ -540,12 +621,7 @@ mod tests {
     use crate::core::message::{RequestWriter, CODE_POST};
     use coap_lite::{MessageClass, ResponseType};
 
-    const TIMING: Timing = Timing {
-        ack_timeout_ms: 2000,
-        max_retransmit: 4,
-        separate_timeout_ms: 30_000,
-        non_lifetime_ms: 30_000,
-    };
+    const TIMING: Timing = Timing::RFC7252;
 
     fn request(ids: (u16, [u8; 8]), confirmable: bool) -> Vec<u8> {
         let ty = if confirmable {
@@ -845,6 +921,125 @@ mod tests {
             [0xfffe, 0xffff, 0]
         );
         assert!(ids[0].1 != ids[1].1 && ids[1].1 != ids[2].1);
+    }
+
+    /// Adaptive, no dither: timeouts are exactly the RTO.
+    const ADAPTIVE: Timing = Timing {
+        adaptive: true,
+        ack_random_factor_permille: 1000,
+        ..Timing::RFC7252
+    };
+
+    fn ack_at(ex: &mut Exchanges<u32>, now: u64, req: &Packet) {
+        let ack = answer(
+            req,
+            MessageType::Acknowledgement,
+            req.header.message_id,
+            content(),
+        );
+        let incoming = ex.receive(now, &ack).expect("matched");
+        ex.accept(&incoming);
+    }
+
+    #[test]
+    fn adaptive_timeout_follows_the_measured_rtt() {
+        let mut ex = Exchanges::new(ADAPTIVE, 5);
+        let req = start(&mut ex, 0, 1, true);
+        assert_eq!(ex.poll_timeout(), Some(2000), "ACK_TIMEOUT before a sample");
+        ack_at(&mut ex, 1800, &req);
+        assert_eq!(
+            ex.rtt_estimate(),
+            Some(RttEstimate {
+                srtt_ms: 1800,
+                rttvar_ms: 900
+            })
+        );
+        start(&mut ex, 2000, 2, true);
+        assert_eq!(ex.poll_timeout(), Some(2000 + 1800 + 4 * 900));
+        // The same estimate does not change a static timer.
+        ex.set_timing(Timing {
+            adaptive: false,
+            ..ADAPTIVE
+        });
+        start(&mut ex, 3000, 3, true);
+        assert_eq!(ex.poll_timeout(), Some(3000 + 2000));
+    }
+
+    #[test]
+    fn an_empty_ack_is_a_sample_and_a_separate_response_is_not() {
+        let mut ex = Exchanges::new(ADAPTIVE, 6);
+        let req = start(&mut ex, 100, 1, true);
+        let empty = answer(
+            &req,
+            MessageType::Acknowledgement,
+            req.header.message_id,
+            MessageClass::Empty,
+        );
+        assert!(ex.receive(1100, &empty).is_none());
+        let separate = answer(&req, MessageType::Confirmable, 0x7001, content());
+        let incoming = ex.receive(20_000, &separate).unwrap();
+        ex.accept(&incoming);
+        assert_eq!(ex.rtt_estimate().unwrap().srtt_ms, 1000);
+    }
+
+    #[test]
+    fn karn_no_sample_from_a_retransmitted_exchange() {
+        let mut ex = Exchanges::new(ADAPTIVE, 7);
+        let req = start(&mut ex, 0, 1, true);
+        ex.handle_timeout(2000);
+        assert!(ex.poll_transmit().is_some(), "retransmitted");
+        ack_at(&mut ex, 2100, &req);
+        assert_eq!(ex.rtt_estimate(), None);
+        // Nor from one re-sent by retransmit_now (a new transport).
+        let req = start(&mut ex, 5000, 2, true);
+        ex.retransmit_now(5500);
+        ack_at(&mut ex, 5600, &req);
+        assert_eq!(ex.rtt_estimate(), None);
+    }
+
+    #[test]
+    fn loss_backs_off_new_exchanges_until_a_sample() {
+        let mut ex = Exchanges::new(ADAPTIVE, 8);
+        let req = start(&mut ex, 0, 1, true);
+        ack_at(&mut ex, 1000, &req); // RTO 1000 + 2000 = 3000
+        let lost = start(&mut ex, 10_000, 2, true);
+        assert_eq!(ex.poll_timeout(), Some(13_000));
+        ex.handle_timeout(13_000);
+        ex.take_transmit();
+        // Its own timer doubles (RFC 7252); new exchanges start doubled.
+        assert_eq!(ex.poll_timeout(), Some(13_000 + 6000));
+        let next = start(&mut ex, 14_000, 3, true);
+        ex.handle_timeout(19_000);
+        ex.take_transmit();
+        assert_eq!(ex.poll_timeout(), Some(14_000 + 6000), "RTO 6000");
+        ack_at(&mut ex, 19_500, &lost); // retransmitted: no sample
+        ack_at(&mut ex, 20_000, &next); // 6000 ms, sent once: a sample
+        start(&mut ex, 21_000, 4, true);
+        let e = ex.rtt_estimate().unwrap();
+        assert_eq!((e.srtt_ms, e.rttvar_ms), (1625, 1625));
+        assert_eq!(ex.poll_timeout(), Some(21_000 + 1625 + 4 * 1625));
+    }
+
+    #[test]
+    fn adaptive_never_below_the_floor_and_dithers_above_it() {
+        let mut ex = Exchanges::new(
+            Timing {
+                ack_random_factor_permille: 1500,
+                ..ADAPTIVE
+            },
+            9,
+        );
+        for i in 0..20u64 {
+            let req = start(&mut ex, i * 100, i as u32, true);
+            ack_at(&mut ex, i * 100 + 2, &req);
+        }
+        for i in 0..50u64 {
+            let now = 10_000 + i;
+            start(&mut ex, now, 100, true);
+            let t = ex.poll_timeout().unwrap() - now;
+            assert!((1000..=1500).contains(&t), "{t}");
+            ex.end_all();
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod message;
 pub mod psk;
 #[cfg(feature = "session-store")]
 pub mod resume;
+pub mod rto;
 pub mod session;
 pub mod sign;
 pub mod url;

@@ -7,16 +7,18 @@
 //! platform to keep them (the firmware's key-value store) and hands them
 //! back at start-up.
 //!
-//! # Record (version 1)
+//! # Record (version 2)
 //!
 //! ```text
-//!   version  u8      = 1
+//!   version  u8      = 2 (1: the same without `rtt`, still read)
 //!   mode     u8      0 = token only (coap://, coaps://), 1 = PSK (coap-psk://)
 //!   token    u16 LE length, then the token (UTF-8, 1..=512 bytes)
 //!   PSK only:
 //!     random        u8 length, then the auth answer's `random` (1..=64 bytes)
 //!     seq_offset    u64 LE, the auth answer's `seqOffset`
 //!     seq_reserved  u64 LE, first sequence number not yet reserved
+//!   rtt      optional (version 2): the measured RTT (core::rto),
+//!            srtt_ms u32 LE, rttvar_ms u32 LE
 //!   mac      16 bytes: HMAC-MD5 keyed with the device secret over a fixed
 //!            label, the product key, device name, client id, the
 //!            endpoint (scheme, host, port) and every byte above
@@ -44,18 +46,19 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use hmac::{Hmac, Mac};
 
+use super::rto::RttEstimate;
 use super::session::{Config, MAX_AUTH_TOKEN_LEN};
 use super::url::{Endpoint, Security};
 
 /// The format version this library writes and reads.
-pub const RECORD_VERSION: u8 = 1;
+pub const RECORD_VERSION: u8 = 2;
 /// Sequence numbers reserved by one record write.
 pub const SEQ_BLOCK: u64 = 64;
 /// Longest `random` accepted (the platform sends 16 hex characters).
 pub const MAX_RANDOM_LEN: usize = 64;
 const MAC_LEN: usize = 16;
 /// Largest record: the fixed fields, the longest token and random, the MAC.
-pub const MAX_RECORD_LEN: usize = 4 + MAX_AUTH_TOKEN_LEN + 1 + MAX_RANDOM_LEN + 16 + MAC_LEN;
+pub const MAX_RECORD_LEN: usize = 4 + MAX_AUTH_TOKEN_LEN + 1 + MAX_RANDOM_LEN + 16 + 8 + MAC_LEN;
 /// Key of the record in the firmware's key-value store (short: some
 /// stores limit keys to 15 characters).
 pub const STORE_KEY: &str = "iotx_coap_sess";
@@ -71,6 +74,8 @@ pub struct Resumable {
     pub token: String,
     /// PSK mode only.
     pub psk: Option<PskState>,
+    /// The RTT measured so far (kept so a wake starts with it).
+    pub rtt: Option<RttEstimate>,
 }
 
 impl core::fmt::Debug for Resumable {
@@ -78,6 +83,7 @@ impl core::fmt::Debug for Resumable {
         f.debug_struct("Resumable")
             .field("token", &"<redacted>")
             .field("psk", &self.psk)
+            .field("rtt", &self.rtt)
             .finish()
     }
 }
@@ -138,6 +144,10 @@ pub fn encode(cfg: &Config, endpoint: &Endpoint, state: &Resumable) -> Vec<u8> {
         out.extend_from_slice(&p.seq_offset.to_le_bytes());
         out.extend_from_slice(&p.seq_reserved.to_le_bytes());
     }
+    if let Some(e) = &state.rtt {
+        out.extend_from_slice(&e.srtt_ms.to_le_bytes());
+        out.extend_from_slice(&e.rttvar_ms.to_le_bytes());
+    }
     let mac = binding_mac(cfg, endpoint, &out).finalize().into_bytes();
     out.extend_from_slice(&mac);
     out
@@ -148,7 +158,7 @@ pub fn decode(cfg: &Config, endpoint: &Endpoint, record: &[u8]) -> Result<Resuma
     if record.len() < 4 + MAC_LEN || record.len() > MAX_RECORD_LEN {
         return Err(RecordError::Length);
     }
-    if record[0] != RECORD_VERSION {
+    if record[0] != RECORD_VERSION && record[0] != 1 {
         return Err(RecordError::Version);
     }
     let (body, mac) = record.split_at(record.len() - MAC_LEN);
@@ -190,10 +200,15 @@ pub fn decode(cfg: &Config, endpoint: &Endpoint, record: &[u8]) -> Result<Resuma
     } else {
         None
     };
-    if !r.0.is_empty() {
-        return Err(RecordError::Malformed);
-    }
-    Ok(Resumable { token, psk })
+    let rtt = match (record[0], r.0.len()) {
+        (_, 0) => None,
+        (RECORD_VERSION, 8) => Some(RttEstimate {
+            srtt_ms: r.u32()?,
+            rttvar_ms: r.u32()?,
+        }),
+        _ => return Err(RecordError::Malformed),
+    };
+    Ok(Resumable { token, psk, rtt })
 }
 
 /// The MAC state after the identity and endpoint, fed with `body`.
@@ -239,6 +254,12 @@ impl Reader<'_> {
         Ok(self.take(1)?[0])
     }
 
+    fn u32(&mut self) -> Result<u32, RecordError> {
+        let mut b = [0u8; 4];
+        b.copy_from_slice(self.take(4)?);
+        Ok(u32::from_le_bytes(b))
+    }
+
     fn u64(&mut self) -> Result<u64, RecordError> {
         let mut b = [0u8; 8];
         b.copy_from_slice(self.take(8)?);
@@ -273,6 +294,7 @@ mod tests {
                 seq_offset: 7,
                 seq_reserved: 72,
             }),
+            rtt: None,
         }
     }
 
@@ -282,6 +304,7 @@ mod tests {
         let plain = Resumable {
             token: "t".repeat(MAX_AUTH_TOKEN_LEN),
             psk: None,
+            rtt: None,
         };
         let rec = encode(&cfg(Security::Plain), &ep, &plain);
         assert_eq!(decode(&cfg(Security::Plain), &ep, &rec), Ok(plain));
@@ -297,6 +320,10 @@ mod tests {
                 random: "r".repeat(MAX_RANDOM_LEN),
                 seq_offset: u64::MAX - 1,
                 seq_reserved: u64::MAX,
+            }),
+            rtt: Some(RttEstimate {
+                srtt_ms: u32::MAX,
+                rttvar_ms: u32::MAX,
             }),
         };
         let rec = encode(&cfg(Security::Psk), &psk_ep(), &longest);
@@ -399,7 +426,7 @@ mod tests {
         assert!(decode(&c, &ep, &seal(good_body)).is_ok());
         let mut cases: Vec<Vec<u8>> = Vec::new();
         let mut version = good_body.to_vec();
-        version[0] = 2;
+        version[0] = 3;
         cases.push(version);
         let mut mode = good_body.to_vec();
         mode[1] = 9;
@@ -435,6 +462,7 @@ mod tests {
             &Resumable {
                 token: "t".into(),
                 psk: None,
+                rtt: None,
             },
         );
         assert_eq!(decode(&c, &ep, &token_only), Err(RecordError::Malformed));
@@ -452,6 +480,37 @@ mod tests {
             !text.contains("tok.en") && !text.contains("ad2b3a"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_rtt_estimate_is_kept_and_version_1_records_still_read() {
+        let ep = psk_ep();
+        let c = cfg(Security::Psk);
+        let rtt = RttEstimate {
+            srtt_ms: 4200,
+            rttvar_ms: 900,
+        };
+        let with_rtt = Resumable {
+            rtt: Some(rtt),
+            ..psk_state()
+        };
+        let rec = encode(&c, &ep, &with_rtt);
+        assert_eq!(rec.len(), 4 + 10 + 1 + 16 + 16 + 8 + MAC_LEN);
+        assert_eq!(decode(&c, &ep, &rec), Ok(with_rtt.clone()));
+        // Version 1 (what the previous release wrote): no RTT, still read;
+        // an RTT field in a version 1 record is not.
+        let mut v1 = encode(&c, &ep, &psk_state());
+        v1.truncate(v1.len() - MAC_LEN);
+        v1[0] = 1;
+        let mac = binding_mac(&c, &ep, &v1).finalize().into_bytes();
+        let mut sealed = v1.clone();
+        sealed.extend_from_slice(&mac);
+        assert_eq!(decode(&c, &ep, &sealed), Ok(psk_state()));
+        let mut v1_rtt = rec[..rec.len() - MAC_LEN].to_vec();
+        v1_rtt[0] = 1;
+        let mac = binding_mac(&c, &ep, &v1_rtt).finalize().into_bytes();
+        v1_rtt.extend_from_slice(&mac);
+        assert_eq!(decode(&c, &ep, &v1_rtt), Err(RecordError::Malformed));
     }
 }
 
@@ -532,6 +591,7 @@ mod session_tests {
                 seq_offset: 5,
                 seq_reserved: 200,
             }),
+            rtt: None,
         };
         let mut s: Session<u32> = Session::resumed(cfg(), state);
         assert!(s.is_authed() && !s.auth_in_progress());
@@ -546,6 +606,49 @@ mod session_tests {
                 .unwrap(),
             b"stored"
         );
+    }
+
+    #[test]
+    fn a_resumed_session_keeps_the_rtt_and_stores_large_changes() {
+        let rtt = RttEstimate {
+            srtt_ms: 4200,
+            rttvar_ms: 900,
+        };
+        let state = Resumable {
+            token: "stored".into(),
+            psk: Some(PskState {
+                random: RANDOM.into(),
+                seq_offset: 5,
+                seq_reserved: 1000,
+            }),
+            rtt: Some(rtt),
+        };
+        let mut s: Session<u32> = Session::resumed(cfg(), state);
+        assert_eq!(s.rtt_estimate(), Some(rtt));
+        let key = PskKey::derive(SECRET.as_bytes(), RANDOM.as_bytes());
+        let mut persisted = 0;
+        for (n, rtt_ms) in [(1u32, 4000u64), (2, 4400), (3, 30_000)] {
+            s.send(
+                10_000 * u64::from(n),
+                "/topic/a",
+                b"x",
+                FORMAT_JSON,
+                true,
+                n,
+            )
+            .unwrap();
+            let _ = s.take_persist(); // the first uplink reserves a block
+            let d = s.poll_transmit().unwrap();
+            s.handle_datagram(
+                10_000 * u64::from(n) + rtt_ms,
+                &ack(&d, ResponseType::Content, &key.encrypt(b"")),
+            );
+            if let Some(w) = s.take_persist() {
+                persisted += 1;
+                assert_eq!(w.rtt, s.rtt_estimate());
+            }
+        }
+        assert_eq!(persisted, 1, "only the 30 s sample moved the RTO enough");
     }
 
     #[test]

@@ -14,9 +14,11 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::exchange::{EndReason, Exchanges, Incoming, Timing};
+pub use super::exchange::Timing;
+use super::exchange::{EndReason, Exchanges, Incoming};
 use super::message::{self, RequestWriter, Type};
 use super::psk::{self, PskKey};
+pub use super::rto::RttEstimate;
 use super::sign::{self, AuthParams, SignMethod};
 use super::url::Security;
 
@@ -54,8 +56,12 @@ pub struct Config {
     /// RFC 7252 ACK_TIMEOUT (ms); the first timeout is random in
     /// `[ack_timeout, ack_timeout * 1.5]`, doubling on each retransmission.
     pub ack_timeout_ms: u32,
+    /// RFC 7252 ACK_RANDOM_FACTOR in thousandths (1500 = 1.5).
+    pub ack_random_factor_permille: u16,
     /// RFC 7252 MAX_RETRANSMIT.
     pub max_retransmit: u8,
+    /// The RTT-adaptive timer ([`super::rto`]) instead of ACK_TIMEOUT.
+    pub adaptive_rto: bool,
     /// How long to wait for a separate (CON) response after its empty ACK.
     pub separate_timeout_ms: u32,
     /// How long a NON request waits for a response before it is forgotten.
@@ -78,7 +84,12 @@ impl core::fmt::Debug for Config {
             .field("security", &self.security)
             .field("sign_method", &self.sign_method)
             .field("ack_timeout_ms", &self.ack_timeout_ms)
+            .field(
+                "ack_random_factor_permille",
+                &self.ack_random_factor_permille,
+            )
             .field("max_retransmit", &self.max_retransmit)
+            .field("adaptive_rto", &self.adaptive_rto)
             .field("separate_timeout_ms", &self.separate_timeout_ms)
             .field("non_lifetime_ms", &self.non_lifetime_ms)
             .field("max_in_flight", &self.max_in_flight)
@@ -125,12 +136,26 @@ impl Config {
             device_secret,
             security,
             sign_method: SignMethod::HmacMd5,
-            ack_timeout_ms: 2000,
-            max_retransmit: 4,
-            separate_timeout_ms: 30_000,
-            non_lifetime_ms: 30_000,
+            ack_timeout_ms: Timing::RFC7252.ack_timeout_ms,
+            ack_random_factor_permille: Timing::RFC7252.ack_random_factor_permille,
+            max_retransmit: Timing::RFC7252.max_retransmit,
+            adaptive_rto: false,
+            separate_timeout_ms: Timing::RFC7252.separate_timeout_ms,
+            non_lifetime_ms: Timing::RFC7252.non_lifetime_ms,
             max_in_flight: 128,
             seed: 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+
+    /// The message layer's transmission parameters.
+    pub fn timing(&self) -> Timing {
+        Timing {
+            ack_timeout_ms: self.ack_timeout_ms,
+            ack_random_factor_permille: self.ack_random_factor_permille,
+            max_retransmit: self.max_retransmit,
+            adaptive: self.adaptive_rto,
+            separate_timeout_ms: self.separate_timeout_ms,
+            non_lifetime_ms: self.non_lifetime_ms,
         }
     }
 }
@@ -265,18 +290,15 @@ pub struct Session<U> {
     /// The stored session must be written before the next transmission.
     #[cfg(feature = "session-store")]
     persist: bool,
+    /// The RTO of the stored RTT estimate (0: none stored).
+    #[cfg(feature = "session-store")]
+    stored_rto: u32,
 }
 
 impl<U> Session<U> {
     pub fn new(cfg: Config) -> Self {
-        let timing = Timing {
-            ack_timeout_ms: cfg.ack_timeout_ms,
-            max_retransmit: cfg.max_retransmit,
-            separate_timeout_ms: cfg.separate_timeout_ms,
-            non_lifetime_ms: cfg.non_lifetime_ms,
-        };
         Session {
-            exchanges: Exchanges::new(timing, cfg.seed),
+            exchanges: Exchanges::new(cfg.timing(), cfg.seed),
             cfg,
             auth: Auth::None,
             events: Vec::new(),
@@ -287,11 +309,30 @@ impl<U> Session<U> {
             auth_problem: None,
             #[cfg(feature = "session-store")]
             persist: false,
+            #[cfg(feature = "session-store")]
+            stored_rto: 0,
         }
     }
 
     pub fn config(&self) -> &Config {
         &self.cfg
+    }
+
+    /// New transmission parameters (from `cfg`'s timing fields), for
+    /// requests sent from now on; the RTT estimate is kept.
+    pub fn set_timing(&mut self, t: Timing) {
+        self.cfg.ack_timeout_ms = t.ack_timeout_ms;
+        self.cfg.ack_random_factor_permille = t.ack_random_factor_permille;
+        self.cfg.max_retransmit = t.max_retransmit;
+        self.cfg.adaptive_rto = t.adaptive;
+        self.cfg.separate_timeout_ms = t.separate_timeout_ms;
+        self.cfg.non_lifetime_ms = t.non_lifetime_ms;
+        self.exchanges.set_timing(t);
+    }
+
+    /// The measured RTT, once there is a sample.
+    pub fn rtt_estimate(&self) -> Option<RttEstimate> {
+        self.exchanges.rtt_estimate()
     }
 
     pub fn stats(&self) -> Stats {
@@ -594,6 +635,8 @@ impl<U> Session<U> {
         if let Some(incoming) = self.exchanges.receive(now, data) {
             self.respond(now, incoming);
         }
+        #[cfg(feature = "session-store")]
+        self.note_rtt();
         self.report_ended(now);
     }
 
@@ -763,7 +806,24 @@ impl<U> Session<U> {
             kept: state.psk,
         });
         s.auth_gen = 1;
+        if let Some(e) = state.rtt {
+            s.exchanges.restore_rtt(0, e);
+            s.stored_rto = e.rto();
+        }
         s
+    }
+
+    /// Asks for a write when the RTO moved by more than a quarter since
+    /// the stored one: a wake then starts with what the link is like,
+    /// without a flash write per sample.
+    fn note_rtt(&mut self) {
+        let Some(rto) = self.exchanges.rtt_estimate().map(|e| e.rto()) else {
+            return;
+        };
+        if rto.abs_diff(self.stored_rto) > self.stored_rto / 4 {
+            self.stored_rto = rto;
+            self.persist |= matches!(self.auth, Auth::Done(_));
+        }
     }
 
     /// What to store, when it changed since the last call: after every
@@ -778,6 +838,7 @@ impl<U> Session<U> {
             Auth::Done(a) => Some(super::resume::Resumable {
                 token: a.token.clone(),
                 psk: a.kept.clone(),
+                rtt: self.exchanges.rtt_estimate(),
             }),
             _ => None,
         }
