@@ -82,6 +82,10 @@ impl Transport for HalTransport {
             HalTransport::Dtls(session) => session.recv(buf, timeout_ms),
         }
     }
+
+    fn session_can_die(&self) -> bool {
+        matches!(self, HalTransport::Dtls(_))
+    }
 }
 
 /// `host` as a NUL-terminated C string (the HAL takes `char *`).
