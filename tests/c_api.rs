@@ -213,14 +213,37 @@ const MULTI_READER: Shape = Shape {
 /// One `threads` run in `mode` against a fresh emulator, killed after
 /// `timeout` (a hang is a failure, not a stuck test): every message
 /// answered once, and each reached the platform exactly once.
-fn run_threads_once(dir: &TempDir, exe: &Path, mode: &str, shape: &Shape, timeout: Duration) {
+/// Under helgrind with `helgrind` (its exit code 99 on any report).
+fn run_threads_once(
+    dir: &TempDir,
+    exe: &Path,
+    mode: &str,
+    shape: &Shape,
+    timeout: Duration,
+    helgrind: bool,
+) {
     let (sim, url, ca) = sim_for(dir, mode);
-    let run = common::run_with_timeout(
+    let mut cmd = if helgrind {
+        let supp = common::workspace_root().join("tests/helgrind.supp");
+        let mut c = Command::new("valgrind");
+        c.args(["--tool=helgrind", "--error-exitcode=99"])
+            .arg(format!("--suppressions={}", supp.display()))
+            .arg(exe);
+        c
+    } else {
         Command::new(exe)
-            .arg(url)
+    };
+    let run = common::run_with_timeout(
+        cmd.arg(url)
             .args([shape.yielders, shape.senders, shape.per_sender].map(|n| n.to_string()))
             .env("IOTX_DTLS_CA_FILE", &ca),
         timeout,
+    );
+    assert_ne!(
+        run.status.and_then(|s| s.code()),
+        Some(99),
+        "{mode}: helgrind reported errors:\n{}",
+        run.describe()
     );
     assert!(
         !run.timed_out(),
@@ -274,7 +297,7 @@ fn run_threads(mode: &str, shape: &Shape, runs: usize, timeout: Duration) {
     let dir = TempDir::new("threads");
     let exe = build_c(&dir, "threads");
     for _ in 0..runs {
-        run_threads_once(&dir, &exe, mode, shape, timeout);
+        run_threads_once(&dir, &exe, mode, shape, timeout, false);
     }
 }
 
@@ -308,6 +331,32 @@ fn threads_dtls_many_readers_5000_messages_5_runs() {
         per_sender: 1250,
     };
     run_threads("dtls", &shape, 5, Duration::from_secs(90));
+}
+
+/// The multi-reader shape in every mode under helgrind: no lock taken in
+/// two orders, no unguarded access from two threads (a few seconds each).
+#[test]
+fn threads_under_helgrind() {
+    let have = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        have,
+        "valgrind is not installed: this test needs it (CI installs it; locally: apt-get install valgrind)"
+    );
+    let dir = TempDir::new("threads-helgrind");
+    let exe = build_c(&dir, "threads");
+    for mode in ["dtls", "psk", "plain"] {
+        run_threads_once(
+            &dir,
+            &exe,
+            mode,
+            &MULTI_READER,
+            Duration::from_secs(300),
+            true,
+        );
+    }
 }
 
 /// A sender never waits for another thread's Yield (2 s wait): each
