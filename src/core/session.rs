@@ -742,7 +742,7 @@ impl<U> Session<U> {
 
 // Stored sessions (feature `session-store`): what survives a reboot so
 // that the next wake sends its uplink without authenticating first, and
-// when it must be written. The bytes are `crate::core::resume`'s; this is
+// when it must be written. The bytes are the `resume` module's; this is
 // the rule that makes them safe.
 //
 // In PSK mode the platform refuses a sequence number used before under the
