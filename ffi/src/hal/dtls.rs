@@ -86,16 +86,12 @@ unsafe impl Send for DtlsSession {}
 unsafe impl Sync for DtlsSession {}
 
 struct State {
-    holder: Holder,
-    /// Datagrams sent while the context was held, for its holder to write.
-    outbox: Vec<Vec<u8>>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Holder {
-    Free,
-    Reader,
-    Writer,
+    /// A thread (reader or writer) holds the HAL context.
+    held: bool,
+    /// Datagrams sent while the context was held, for its holder to write,
+    /// each as a u16 LE length and its bytes: one buffer, not one per
+    /// datagram (less heap traffic and less code on a Cortex-M).
+    outbox: Vec<u8>,
 }
 
 impl DtlsSession {
@@ -107,7 +103,7 @@ impl DtlsSession {
         ca_pem: Option<&'static [u8]>,
     ) -> Result<Self, ConnectError> {
         let state = HalMutex::new(State {
-            holder: Holder::Free,
+            held: false,
             outbox: Vec::new(),
         })
         .ok_or(ConnectError::Handshake)?;
@@ -125,16 +121,10 @@ impl DtlsSession {
         }
     }
 
-    /// Takes the context for `who` if it is free; else who holds it.
-    fn take(&self, who: Holder) -> Result<(), Holder> {
+    /// Takes the context if it is free.
+    fn take(&self) -> bool {
         let mut st = self.state.lock();
-        match st.holder {
-            Holder::Free => {
-                st.holder = who;
-                Ok(())
-            }
-            other => Err(other),
-        }
+        !core::mem::replace(&mut st.held, true)
     }
 
     /// Hands the context back, after writing what senders left in the
@@ -146,14 +136,18 @@ impl DtlsSession {
             let outbox = {
                 let mut st = self.state.lock();
                 if st.outbox.is_empty() {
-                    st.holder = Holder::Free;
+                    st.held = false;
                     return;
                 }
                 core::mem::take(&mut st.outbox)
             };
-            for d in &outbox {
+            let mut rest = &outbox[..];
+            while let [lo, hi, tail @ ..] = rest {
+                let len = usize::from(u16::from_le_bytes([*lo, *hi])).min(tail.len());
+                let (d, next) = tail.split_at(len);
                 // A lost datagram is retransmitted like any other.
                 let _ = self.write(d);
+                rest = next;
             }
         }
     }
@@ -161,13 +155,15 @@ impl DtlsSession {
     pub(super) fn send(&self, d: &[u8]) -> Result<(), TransportError> {
         {
             let mut st = self.state.lock();
-            if st.holder != Holder::Free {
-                // In the same look as the holder check: the holder's
-                // `give_back` is still to come, and writes it.
-                st.outbox.push(d.to_vec());
+            if st.held {
+                // In the same look as the check: the holder's `give_back`
+                // is still to come, and writes it.
+                let len = u16::try_from(d.len()).map_err(|_| TransportError::Io)?;
+                st.outbox.extend_from_slice(&len.to_le_bytes());
+                st.outbox.extend_from_slice(d);
                 return Ok(());
             }
-            st.holder = Holder::Writer;
+            st.held = true;
         }
         let rc = self.write(d);
         self.give_back();
@@ -186,32 +182,29 @@ impl DtlsSession {
         buf: &mut [u8],
         timeout_ms: u32,
     ) -> Result<Option<usize>, TransportError> {
-        let deadline = os::uptime_ms() + u64::from(timeout_ms);
+        // 32-bit time within one call (a timeout is a u32 of ms): 64-bit
+        // arithmetic is a library routine's worth of code on a Cortex-M.
+        let start = os::uptime_ms() as u32;
         loop {
-            let left = deadline.saturating_sub(os::uptime_ms());
-            let slice = left.min(u64::from(DTLS_READ_SLICE_MS)) as c_uint;
-            match self.take(Holder::Reader) {
-                Ok(()) => {
-                    let mut len = buf.len() as c_uint;
-                    // SAFETY: as in write; buf is valid for len bytes.
-                    let rc = unsafe {
-                        HAL_DTLSSession_read(self.ctx, buf.as_mut_ptr(), &mut len, slice)
-                    };
-                    self.give_back();
-                    dtls_result(rc)?;
-                    if len > 0 {
-                        return Ok(Some((len as usize).min(buf.len())));
-                    }
+            let left = timeout_ms.saturating_sub((os::uptime_ms() as u32).wrapping_sub(start));
+            let slice = left.min(DTLS_READ_SLICE_MS);
+            if self.take() {
+                let mut len = buf.len() as c_uint;
+                // SAFETY: as in write; buf is valid for len bytes.
+                let rc =
+                    unsafe { HAL_DTLSSession_read(self.ctx, buf.as_mut_ptr(), &mut len, slice) };
+                self.give_back();
+                dtls_result(rc)?;
+                if len > 0 {
+                    return Ok(Some((len as usize).min(buf.len())));
                 }
+            } else if slice > 0 {
                 // Another thread reads, and what it gets serves this one
-                // too; a write is short. Look again later, holding nothing.
-                Err(holder) if slice > 0 => os::sleep_ms(match holder {
-                    Holder::Reader => slice,
-                    _ => 1,
-                }),
-                Err(_) => {}
+                // too (or writes, briefly). Look again a slice later,
+                // holding nothing.
+                os::sleep_ms(slice);
             }
-            if left <= u64::from(DTLS_READ_SLICE_MS) {
+            if left <= DTLS_READ_SLICE_MS {
                 return Ok(None);
             }
         }
