@@ -26,30 +26,14 @@
 //!   holder reads goes to the client, which serves every thread alike.
 
 use alloc::vec::Vec;
-use core::ffi::{c_char, c_uchar, c_uint, c_ushort, c_void};
+use core::ffi::{c_uchar, c_uint, c_void};
 
 use iotx_coap::platform::{ConnectError, TransportError};
 
+use super::dtls_abi::{
+    coap_dtls_options_t, DTLS_FATAL_ALERT_MESSAGE, DTLS_PEER_CLOSE_NOTIFY, DTLS_SUCCESS,
+};
 use super::os::{self, HalMutex};
-
-/// `coap_dtls_options_t` of `imports/iot_import_dtls.h`.
-#[repr(C)]
-pub struct coap_dtls_options_t {
-    pub p_ca_cert_pem: *mut c_uchar,
-    pub p_host: *mut c_char,
-    pub port: c_ushort,
-}
-
-pub const DTLS_SUCCESS: c_uint = 0;
-pub const DTLS_ERROR_BASE: c_uint = 1 << 24;
-pub const DTLS_INVALID_PARAM: c_uint = DTLS_ERROR_BASE | 1;
-pub const DTLS_INVALID_CA_CERTIFICATE: c_uint = DTLS_ERROR_BASE | 2;
-pub const DTLS_HANDSHAKE_IN_PROGRESS: c_uint = DTLS_ERROR_BASE | 3;
-pub const DTLS_HANDSHAKE_FAILED: c_uint = DTLS_ERROR_BASE | 4;
-pub const DTLS_FATAL_ALERT_MESSAGE: c_uint = DTLS_ERROR_BASE | 5;
-pub const DTLS_PEER_CLOSE_NOTIFY: c_uint = DTLS_ERROR_BASE | 6;
-pub const DTLS_SESSION_CREATE_FAILED: c_uint = DTLS_ERROR_BASE | 7;
-pub const DTLS_READ_DATA_FAILED: c_uint = DTLS_ERROR_BASE | 8;
 
 #[allow(non_snake_case)]
 extern "C" {

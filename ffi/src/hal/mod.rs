@@ -8,11 +8,12 @@
 //! file depends on it:
 //!
 //! ```text
-//!   os      clock, sleep, random, mutexes (with guards), HAL_Printf    always
-//!   udp     HAL_UDP_*: coap://, coap-psk://                            always
-//!   dtls    HAL_DTLSSession_*: coaps://, one session for all threads   feature dtls
-//!           (no_dtls.rs in its place without it: coaps:// is refused)
-//!   kv      HAL_Kv_*: the stored session                               feature session-store
+//!   os        clock, sleep, random, mutexes (with guards), HAL_Printf   always
+//!   udp       HAL_UDP_*: coap://, coap-psk://                           always
+//!   dtls_abi  the vendor's DTLS types and result codes                  always
+//!   dtls      HAL_DTLSSession_*: coaps://, one session for all threads  feature dtls
+//!             (no_dtls.rs in its place without it: coaps:// is refused)
+//!   kv        HAL_Kv_*: the stored session                              feature session-store
 //! ```
 //!
 //! This file puts them together as the [`Platform`].
@@ -22,6 +23,7 @@ mod dtls;
 #[cfg(not(feature = "dtls"))]
 #[path = "no_dtls.rs"]
 mod dtls;
+mod dtls_abi;
 #[cfg(feature = "session-store")]
 mod kv;
 mod os;
@@ -33,8 +35,7 @@ use iotx_coap::core::url::{Endpoint, Security};
 use iotx_coap::platform::{ConnectError, LogLevel, Platform, Transport, TransportError};
 
 pub use dtls::DtlsSession;
-#[cfg(feature = "dtls")]
-pub use dtls::{
+pub use dtls_abi::{
     coap_dtls_options_t, DTLS_ERROR_BASE, DTLS_FATAL_ALERT_MESSAGE, DTLS_HANDSHAKE_FAILED,
     DTLS_HANDSHAKE_IN_PROGRESS, DTLS_INVALID_CA_CERTIFICATE, DTLS_INVALID_PARAM,
     DTLS_PEER_CLOSE_NOTIFY, DTLS_READ_DATA_FAILED, DTLS_SESSION_CREATE_FAILED, DTLS_SUCCESS,
