@@ -187,32 +187,90 @@ fn sim_for(dir: &TempDir, mode: &str) -> (Sim, String, PathBuf) {
     (sim, url, ca)
 }
 
-fn run_threads(mode: &str) {
-    let dir = TempDir::new("threads");
-    let exe = build_c(&dir, "threads");
-    let (sim, url, ca) = sim_for(&dir, mode);
+/// The shape of a `threads` run (tests/c/threads.c): Yield threads,
+/// sender threads, messages per sender; the response callback adds 100.
+struct Shape {
+    yielders: u32,
+    senders: u32,
+    per_sender: u32,
+}
+
+impl Shape {
+    fn total(&self) -> usize {
+        (self.senders * self.per_sender + 100) as usize
+    }
+}
+
+/// Several Yield threads: the vendor guide has firmware call Yield
+/// wherever it needs to receive data, so two receivers on one context are
+/// normal (issue 17: with two of them, a DTLS session deadlocked).
+const MULTI_READER: Shape = Shape {
+    yielders: 3,
+    senders: 4,
+    per_sender: 100,
+};
+
+/// One `threads` run in `mode` against a fresh emulator, killed after
+/// `timeout` (a hang is a failure, not a stuck test): every message
+/// answered once, and each reached the platform exactly once.
+/// Under helgrind with `helgrind` (its exit code 99 on any report).
+fn run_threads_once(
+    dir: &TempDir,
+    exe: &Path,
+    mode: &str,
+    shape: &Shape,
+    timeout: Duration,
+    helgrind: bool,
+) {
+    let (sim, url, ca) = sim_for(dir, mode);
+    let mut cmd = if helgrind {
+        let supp = common::workspace_root().join("tests/helgrind.supp");
+        let mut c = Command::new("valgrind");
+        c.args(["--tool=helgrind", "--error-exitcode=99"])
+            .arg(format!("--suppressions={}", supp.display()))
+            .arg(exe);
+        c
+    } else {
+        Command::new(exe)
+    };
     let run = common::run_with_timeout(
-        Command::new(&exe).arg(url).env("IOTX_DTLS_CA_FILE", &ca),
-        Duration::from_secs(120),
+        cmd.arg(url)
+            .args([shape.yielders, shape.senders, shape.per_sender].map(|n| n.to_string()))
+            .env("IOTX_DTLS_CA_FILE", &ca),
+        timeout,
+    );
+    assert_ne!(
+        run.status.and_then(|s| s.code()),
+        Some(99),
+        "{mode}: helgrind reported errors:\n{}",
+        run.describe()
     );
     assert!(
         !run.timed_out(),
-        "threads did not finish in 120 s (deadlock?):\n{}",
+        "{mode}: threads did not finish in {timeout:?} (deadlock?):\n{}",
         run.describe()
     );
     assert!(
         run.success(),
-        "threads failed:\n{}\n{}",
+        "{mode}: threads failed:\n{}\n{}",
         run.describe(),
         sim.describe()
     );
     assert!(run.stdout.contains("threads: PASS"), "{}", run.describe());
+    println!(
+        "{mode}: {:?}: {}",
+        run.elapsed,
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with("threads: ") && l.contains("responses"))
+            .unwrap_or("")
+    );
 
-    // Each of the 500 messages reached the platform exactly once (the
-    // emulator logs retransmitted copies as "duplicate", not here).
+    // The emulator logs retransmitted copies as "duplicate", not here.
+    let total = shape.total();
     let accepted =
         |l: &[serde_json::Value]| l.iter().filter(|v| v["event"] == "uplink_accepted").count();
-    sim.wait_for_log(Duration::from_secs(5), |l| accepted(l) >= 500);
+    sim.wait_for_log(Duration::from_secs(5), |l| accepted(l) >= total);
     let lines = sim.events("uplink_accepted");
     let from = |who: &str| {
         let p = format!(r#"{{"from":"{who}"}}"#);
@@ -224,29 +282,81 @@ fn run_threads(mode: &str) {
         "uplinks on the wrong listener:\n{}",
         sim.describe()
     );
-    assert_eq!(lines.len(), 500, "{}", sim.describe());
-    assert_eq!(from("sender"), 400, "{}", sim.describe());
+    assert_eq!(lines.len(), total, "{}", sim.describe());
+    assert_eq!(
+        from("sender"),
+        (shape.senders * shape.per_sender) as usize,
+        "{}",
+        sim.describe()
+    );
     assert_eq!(from("callback") + from("main"), 100, "{}", sim.describe());
     assert!(from("callback") > 0, "no send from inside a callback");
 }
 
+fn run_threads(mode: &str, shape: &Shape, runs: usize, timeout: Duration) {
+    let dir = TempDir::new("threads");
+    let exe = build_c(&dir, "threads");
+    for _ in 0..runs {
+        run_threads_once(&dir, &exe, mode, shape, timeout, false);
+    }
+}
+
 #[test]
 fn threads_500_messages() {
-    run_threads("plain");
+    run_threads("plain", &MULTI_READER, 1, Duration::from_secs(120));
 }
 
 /// The same over PSK, where every send encrypts and every response is
 /// decrypted under the context's lock.
 #[test]
 fn threads_500_messages_psk() {
-    run_threads("psk");
+    run_threads("psk", &MULTI_READER, 1, Duration::from_secs(120));
 }
 
-/// The same over DTLS, where one HAL session serves the Yield thread's
+/// The same over DTLS, where one HAL session serves the Yield threads'
 /// reads and the senders' writes.
 #[test]
 fn threads_500_messages_dtls() {
-    run_threads("dtls");
+    run_threads("dtls", &MULTI_READER, 1, Duration::from_secs(120));
+}
+
+/// Issue 17's measurement, as a test: DTLS, 3 Yield threads and 4 senders
+/// with 5,000 CON messages, 5 runs; each must finish (it hung in every run
+/// when two readers could clear each other's "reading" mark).
+#[test]
+fn threads_dtls_many_readers_5000_messages_5_runs() {
+    let shape = Shape {
+        yielders: 3,
+        senders: 4,
+        per_sender: 1250,
+    };
+    run_threads("dtls", &shape, 5, Duration::from_secs(90));
+}
+
+/// The multi-reader shape in every mode under helgrind: no lock taken in
+/// two orders, no unguarded access from two threads (a few seconds each).
+#[test]
+fn threads_under_helgrind() {
+    let have = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        have,
+        "valgrind is not installed: this test needs it (CI installs it; locally: apt-get install valgrind)"
+    );
+    let dir = TempDir::new("threads-helgrind");
+    let exe = build_c(&dir, "threads");
+    for mode in ["dtls", "psk", "plain"] {
+        run_threads_once(
+            &dir,
+            &exe,
+            mode,
+            &MULTI_READER,
+            Duration::from_secs(300),
+            true,
+        );
+    }
 }
 
 /// A sender never waits for another thread's Yield (2 s wait): each

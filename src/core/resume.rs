@@ -1,11 +1,13 @@
-//! The stored session of a device that sleeps between uplinks (feature
-//! `session-store`): what survives a reboot so that the next wake sends
-//! its uplink without authenticating first.
-//!
-//! Sans-IO like the rest of the core: this module only turns a session's
-//! state into bytes and back. The driver ([`crate::client`]) asks the
-//! platform to keep them (the firmware's key-value store) and hands them
-//! back at start-up.
+//! The stored session's record (feature `session-store`): a codec, and
+//! nothing else. It turns a [`Resumable`] into bytes bound to one device
+//! [`Identity`] and endpoint, and checks bytes read back into one. What the
+//! record holds and when it must be written (the sequence reservation and
+//! its write-ahead rule) is the session's business
+//! ([`super::session::Session::take_persist`]); keeping it there leaves
+//! this module a pure function of its inputs, which the session never
+//! needs to import. The driver ([`crate::client`]) asks the platform to
+//! keep the bytes (the firmware's key-value store) and hands them back at
+//! start-up.
 //!
 //! # Record (version 2)
 //!
@@ -30,32 +32,18 @@
 //! device then authenticates as if nothing was stored. HMAC-MD5 is the
 //! signing primitive the library already carries for `/auth`, so the check
 //! costs no new code.
-//!
-//! # Sequence numbers across reboots
-//!
-//! In PSK mode the platform refuses a sequence number used before under
-//! the same token. The session reserves numbers in blocks of
-//! [`SEQ_BLOCK`]: before it sends a number at or past `seq_reserved`, it
-//! raises `seq_reserved` by a block and asks the driver to write the
-//! record, and the driver writes it before the datagram leaves. A resumed
-//! session starts at the stored `seq_reserved`. A power cut can therefore
-//! skip numbers (the rest of a block) but never send one twice. A device
-//! that sends one uplink per wake writes the record once per wake.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 use hmac::{Hmac, Mac};
 
+use super::limits::{MAX_AUTH_TOKEN_LEN, MAX_RANDOM_LEN};
 use super::rto::RttEstimate;
-use super::session::{Config, MAX_AUTH_TOKEN_LEN};
+use super::session::{PskState, Resumable};
 use super::url::{Endpoint, Security};
 
 /// The format version this library writes and reads.
 pub const RECORD_VERSION: u8 = 2;
-/// Sequence numbers reserved by one record write.
-pub const SEQ_BLOCK: u64 = 64;
-/// Longest `random` accepted (the platform sends 16 hex characters).
-pub const MAX_RANDOM_LEN: usize = 64;
 const MAC_LEN: usize = 16;
 /// Largest record: the fixed fields, the longest token and random, the MAC.
 pub const MAX_RECORD_LEN: usize = 4 + MAX_AUTH_TOKEN_LEN + 1 + MAX_RANDOM_LEN + 16 + 8 + MAC_LEN;
@@ -67,46 +55,14 @@ const MODE_TOKEN: u8 = 0;
 const MODE_PSK: u8 = 1;
 const LABEL: &[u8] = b"iotx-coap stored session";
 
-/// What a session needs to go on after a reboot. `Debug` leaves the token
-/// out.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Resumable {
-    pub token: String,
-    /// PSK mode only.
-    pub psk: Option<PskState>,
-    /// The RTT measured so far (kept so a wake starts with it).
-    pub rtt: Option<RttEstimate>,
-}
-
-impl core::fmt::Debug for Resumable {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Resumable")
-            .field("token", &"<redacted>")
-            .field("psk", &self.psk)
-            .field("rtt", &self.rtt)
-            .finish()
-    }
-}
-
-/// The PSK half of a stored session. The key is derived again from the
-/// device secret and `random`, as after a real auth; it is never stored.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PskState {
-    pub random: String,
-    pub seq_offset: u64,
-    /// Every number below this may have been sent; a resumed session
-    /// starts here.
-    pub seq_reserved: u64,
-}
-
-impl core::fmt::Debug for PskState {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("PskState")
-            .field("random", &"<redacted>")
-            .field("seq_offset", &self.seq_offset)
-            .field("seq_reserved", &self.seq_reserved)
-            .finish()
-    }
+/// Whose record it is: the fields of the device's configuration that the
+/// MAC binds (the secret keys it).
+#[derive(Clone, Copy)]
+pub struct Identity<'a> {
+    pub product_key: &'a str,
+    pub device_name: &'a str,
+    pub client_id: &'a str,
+    pub device_secret: &'a str,
 }
 
 /// Why a stored record is not used. Each one means "authenticate
@@ -125,8 +81,8 @@ pub enum RecordError {
     Malformed,
 }
 
-/// Encodes `state` for `cfg`'s device at `endpoint`.
-pub fn encode(cfg: &Config, endpoint: &Endpoint, state: &Resumable) -> Vec<u8> {
+/// Encodes `state` for device `id` at `endpoint`.
+pub fn encode(id: &Identity, endpoint: &Endpoint, state: &Resumable) -> Vec<u8> {
     let mut out = Vec::with_capacity(
         4 + state.token.len() + state.psk.as_ref().map_or(0, |p| 17 + p.random.len()) + MAC_LEN,
     );
@@ -148,13 +104,13 @@ pub fn encode(cfg: &Config, endpoint: &Endpoint, state: &Resumable) -> Vec<u8> {
         out.extend_from_slice(&e.srtt_ms.to_le_bytes());
         out.extend_from_slice(&e.rttvar_ms.to_le_bytes());
     }
-    let mac = binding_mac(cfg, endpoint, &out).finalize().into_bytes();
+    let mac = binding_mac(id, endpoint, &out).finalize().into_bytes();
     out.extend_from_slice(&mac);
     out
 }
 
 /// Decodes and checks a record read back from storage.
-pub fn decode(cfg: &Config, endpoint: &Endpoint, record: &[u8]) -> Result<Resumable, RecordError> {
+pub fn decode(id: &Identity, endpoint: &Endpoint, record: &[u8]) -> Result<Resumable, RecordError> {
     if record.len() < 4 + MAC_LEN || record.len() > MAX_RECORD_LEN {
         return Err(RecordError::Length);
     }
@@ -162,7 +118,7 @@ pub fn decode(cfg: &Config, endpoint: &Endpoint, record: &[u8]) -> Result<Resuma
         return Err(RecordError::Version);
     }
     let (body, mac) = record.split_at(record.len() - MAC_LEN);
-    binding_mac(cfg, endpoint, body)
+    binding_mac(id, endpoint, body)
         .verify_slice(mac)
         .map_err(|_| RecordError::Mac)?;
     // Authentic from here on, but still checked: a record from a future
@@ -212,9 +168,9 @@ pub fn decode(cfg: &Config, endpoint: &Endpoint, record: &[u8]) -> Result<Resuma
 }
 
 /// The MAC state after the identity and endpoint, fed with `body`.
-fn binding_mac(cfg: &Config, endpoint: &Endpoint, body: &[u8]) -> Hmac<md5::Md5> {
+fn binding_mac(id: &Identity, endpoint: &Endpoint, body: &[u8]) -> Hmac<md5::Md5> {
     // Any key length is accepted by HMAC; this cannot fail.
-    let mut mac = Hmac::<md5::Md5>::new_from_slice(cfg.device_secret.as_bytes())
+    let mut mac = Hmac::<md5::Md5>::new_from_slice(id.device_secret.as_bytes())
         .unwrap_or_else(|_| unreachable!());
     let scheme: u8 = match endpoint.security {
         Security::Plain => 0,
@@ -224,9 +180,9 @@ fn binding_mac(cfg: &Config, endpoint: &Endpoint, body: &[u8]) -> Hmac<md5::Md5>
     mac.update(LABEL);
     // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
     for field in [
-        cfg.product_key.as_bytes(),
-        cfg.device_name.as_bytes(),
-        cfg.client_id.as_bytes(),
+        id.product_key.as_bytes(),
+        id.device_name.as_bytes(),
+        id.client_id.as_bytes(),
         endpoint.host.as_bytes(),
     ] {
         mac.update(&(field.len() as u32).to_le_bytes());
@@ -280,7 +236,13 @@ mod tests {
     use crate::core::url;
     use alloc::vec;
 
-    use crate::core::session::tests::cfg;
+    /// The test device of docs/protocol.md.
+    const ID: Identity<'static> = Identity {
+        product_key: "a1TestPK001",
+        device_name: "dev-001",
+        client_id: "a1TestPK001.dev-001",
+        device_secret: "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB",
+    };
 
     fn psk_ep() -> Endpoint {
         url::parse("coap-psk://127.0.0.1:5682").unwrap()
@@ -306,13 +268,13 @@ mod tests {
             psk: None,
             rtt: None,
         };
-        let rec = encode(&cfg(Security::Plain), &ep, &plain);
-        assert_eq!(decode(&cfg(Security::Plain), &ep, &rec), Ok(plain));
+        let rec = encode(&ID, &ep, &plain);
+        assert_eq!(decode(&ID, &ep, &rec), Ok(plain));
 
         let s = psk_state();
-        let rec = encode(&cfg(Security::Psk), &psk_ep(), &s);
+        let rec = encode(&ID, &psk_ep(), &s);
         assert_eq!(rec.len(), 4 + 10 + 1 + 16 + 16 + MAC_LEN);
-        assert_eq!(decode(&cfg(Security::Psk), &psk_ep(), &rec), Ok(s));
+        assert_eq!(decode(&ID, &psk_ep(), &rec), Ok(s));
 
         let longest = Resumable {
             token: "t".repeat(MAX_AUTH_TOKEN_LEN),
@@ -326,39 +288,29 @@ mod tests {
                 rttvar_ms: u32::MAX,
             }),
         };
-        let rec = encode(&cfg(Security::Psk), &psk_ep(), &longest);
+        let rec = encode(&ID, &psk_ep(), &longest);
         assert_eq!(rec.len(), MAX_RECORD_LEN);
-        assert_eq!(decode(&cfg(Security::Psk), &psk_ep(), &rec), Ok(longest));
+        assert_eq!(decode(&ID, &psk_ep(), &rec), Ok(longest));
     }
 
     #[test]
     fn every_single_bit_flip_and_every_truncation_is_rejected() {
-        let rec = encode(&cfg(Security::Psk), &psk_ep(), &psk_state());
+        let rec = encode(&ID, &psk_ep(), &psk_state());
         for i in 0..rec.len() {
             for bit in 0..8 {
                 let mut bad = rec.clone();
                 bad[i] ^= 1 << bit;
-                assert!(
-                    decode(&cfg(Security::Psk), &psk_ep(), &bad).is_err(),
-                    "byte {i} bit {bit}"
-                );
+                assert!(decode(&ID, &psk_ep(), &bad).is_err(), "byte {i} bit {bit}");
             }
         }
         for n in 0..rec.len() {
-            assert!(
-                decode(&cfg(Security::Psk), &psk_ep(), &rec[..n]).is_err(),
-                "{n}"
-            );
+            assert!(decode(&ID, &psk_ep(), &rec[..n]).is_err(), "{n}");
         }
         let mut longer = rec.clone();
         longer.push(0);
-        assert!(decode(&cfg(Security::Psk), &psk_ep(), &longer).is_err());
+        assert!(decode(&ID, &psk_ep(), &longer).is_err());
         assert_eq!(
-            decode(
-                &cfg(Security::Psk),
-                &psk_ep(),
-                &vec![0u8; MAX_RECORD_LEN + 1]
-            ),
+            decode(&ID, &psk_ep(), &vec![0u8; MAX_RECORD_LEN + 1]),
             Err(RecordError::Length)
         );
     }
@@ -374,23 +326,30 @@ mod tests {
             let junk: Vec<u8> = (0..len)
                 .map(|i| (x.rotate_left(i as u32 % 64) >> 3) as u8)
                 .collect();
-            assert!(decode(&cfg(Security::Psk), &psk_ep(), &junk).is_err());
+            assert!(decode(&ID, &psk_ep(), &junk).is_err());
         }
     }
 
     #[test]
     fn another_identity_or_endpoint_is_rejected() {
-        let rec = encode(&cfg(Security::Psk), &psk_ep(), &psk_state());
-        let other = |f: fn(&mut Config)| {
-            let mut c = cfg(Security::Psk);
-            f(&mut c);
-            c
-        };
+        let rec = encode(&ID, &psk_ep(), &psk_state());
         let variants = [
-            other(|c| c.product_key = "a1OtherPK01".into()),
-            other(|c| c.device_name = "dev-002".into()),
-            other(|c| c.device_secret = "another-secret".into()),
-            other(|c| c.client_id = "other.client".into()),
+            Identity {
+                product_key: "a1OtherPK01",
+                ..ID
+            },
+            Identity {
+                device_name: "dev-002",
+                ..ID
+            },
+            Identity {
+                device_secret: "another-secret",
+                ..ID
+            },
+            Identity {
+                client_id: "other.client",
+                ..ID
+            },
         ];
         for c in &variants {
             assert_eq!(decode(c, &psk_ep(), &rec), Err(RecordError::Mac));
@@ -402,11 +361,7 @@ mod tests {
             "coaps://127.0.0.1:5682",
         ] {
             let ep = url::parse(url).unwrap();
-            assert_eq!(
-                decode(&cfg(Security::Psk), &ep, &rec),
-                Err(RecordError::Mac),
-                "{url}"
-            );
+            assert_eq!(decode(&ID, &ep, &rec), Err(RecordError::Mac), "{url}");
         }
     }
 
@@ -414,7 +369,7 @@ mod tests {
     /// the same (a writer's bug must not become a session).
     #[test]
     fn authentic_but_malformed_records_are_rejected() {
-        let c = cfg(Security::Psk);
+        let c = ID;
         let ep = psk_ep();
         let seal = |body: &[u8]| {
             let mut r = body.to_vec();
@@ -473,218 +428,31 @@ mod tests {
         );
     }
 
-    #[test]
-    fn debug_hides_token_and_random() {
-        let text = alloc::format!("{:?}", psk_state());
-        assert!(
-            !text.contains("tok.en") && !text.contains("ad2b3a"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn the_rtt_estimate_is_kept_and_version_1_records_still_read() {
-        let ep = psk_ep();
-        let c = cfg(Security::Psk);
-        let rtt = RttEstimate {
-            srtt_ms: 4200,
-            rttvar_ms: 900,
-        };
-        let with_rtt = Resumable {
-            rtt: Some(rtt),
-            ..psk_state()
-        };
-        let rec = encode(&c, &ep, &with_rtt);
-        assert_eq!(rec.len(), 4 + 10 + 1 + 16 + 16 + 8 + MAC_LEN);
-        assert_eq!(decode(&c, &ep, &rec), Ok(with_rtt.clone()));
-        // Version 1 (what the previous release wrote): no RTT, still read;
-        // an RTT field in a version 1 record is not.
-        let mut v1 = encode(&c, &ep, &psk_state());
-        v1.truncate(v1.len() - MAC_LEN);
-        v1[0] = 1;
-        let mac = binding_mac(&c, &ep, &v1).finalize().into_bytes();
-        let mut sealed = v1.clone();
-        sealed.extend_from_slice(&mac);
-        assert_eq!(decode(&c, &ep, &sealed), Ok(psk_state()));
-        let mut v1_rtt = rec[..rec.len() - MAC_LEN].to_vec();
-        v1_rtt[0] = 1;
-        let mac = binding_mac(&c, &ep, &v1_rtt).finalize().into_bytes();
-        v1_rtt.extend_from_slice(&mac);
-        assert_eq!(decode(&c, &ep, &v1_rtt), Err(RecordError::Malformed));
-    }
-}
-
-/// The session's side: when it asks for a write, and that a power cut at
-/// any point never makes a number come out twice.
-#[cfg(test)]
-mod session_tests {
-    use super::*;
-    use crate::core::psk::PskKey;
-    use crate::core::session::{Event, Session, FORMAT_JSON, OPTION_SEQ};
-    use crate::core::url;
-    use alloc::collections::BTreeSet;
-    use coap_lite::{CoapOption, MessageClass, MessageType, Packet, ResponseType};
-
-    const SECRET: &str = "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB";
-    const RANDOM: &str = "ad2b3a5eb51d64f7";
-
-    fn cfg() -> Config {
-        Config::new("a1TestPK001", "dev-001", SECRET, Security::Psk)
-    }
-
-    fn ack(req: &[u8], code: ResponseType, payload: &[u8]) -> Vec<u8> {
-        let r = Packet::from_bytes(req).unwrap();
-        let mut p = Packet::new();
-        p.header.set_type(MessageType::Acknowledgement);
-        p.header.code = MessageClass::Response(code);
-        p.header.message_id = r.header.message_id;
-        p.set_token(r.get_token().to_vec());
-        p.payload = payload.to_vec();
-        p.to_bytes().unwrap()
-    }
-
-    fn authed(token: &str) -> Session<u32> {
-        let mut s = Session::new(cfg());
-        s.start_auth(0);
-        let req = s.poll_transmit().unwrap();
-        let body = alloc::format!(r#"{{"random":"{RANDOM}","seqOffset":5,"token":"{token}"}}"#);
-        s.handle_datagram(1, &ack(&req, ResponseType::Content, body.as_bytes()));
-        assert_eq!(s.poll_event(), Some(Event::Authenticated));
-        s
-    }
-
-    /// Sends one uplink; its sequence number, decrypted.
-    fn uplink(s: &mut Session<u32>, n: u32) -> u64 {
-        s.send(2, "/topic/a", b"x", FORMAT_JSON, true, n).unwrap();
-        let d = s.poll_transmit().unwrap();
-        let p = Packet::from_bytes(&d).unwrap();
-        let enc = p.get_first_option(CoapOption::Unknown(OPTION_SEQ)).unwrap();
-        let key = PskKey::derive(SECRET.as_bytes(), RANDOM.as_bytes());
-        let text = key.decrypt(enc).unwrap();
-        s.handle_datagram(3, &ack(&d, ResponseType::Content, &key.encrypt(b"ok")));
-        core::str::from_utf8(&text).unwrap().parse().unwrap()
-    }
-
-    #[test]
-    fn auth_reserves_a_block_and_writes_again_only_when_it_is_used_up() {
-        let mut s = authed("tok");
-        let first = s.take_persist().expect("written after auth");
-        let kept = first.psk.clone().unwrap();
-        assert_eq!((first.token.as_str(), kept.seq_offset), ("tok", 5));
-        assert_eq!(kept.seq_reserved, 6 + SEQ_BLOCK);
-        for n in 0..SEQ_BLOCK {
-            assert_eq!(uplink(&mut s, n as u32), 6 + n);
-            assert_eq!(s.take_persist(), None, "uplink {n}");
-        }
-        assert_eq!(uplink(&mut s, 99), 6 + SEQ_BLOCK);
-        let next = s.take_persist().expect("a new block");
-        assert_eq!(next.psk.unwrap().seq_reserved, 6 + 2 * SEQ_BLOCK);
-        assert_eq!(s.take_persist(), None);
-    }
-
-    #[test]
-    fn resumed_session_starts_at_the_reservation_and_reserves_first() {
-        let state = Resumable {
-            token: "stored".into(),
-            psk: Some(PskState {
-                random: RANDOM.into(),
-                seq_offset: 5,
-                seq_reserved: 200,
-            }),
-            rtt: None,
-        };
-        let mut s: Session<u32> = Session::resumed(cfg(), state);
-        assert!(s.is_authed() && !s.auth_in_progress());
-        assert_eq!(s.poll_transmit(), None, "no traffic to resume");
-        assert_eq!(s.take_persist(), None);
-        s.send(2, "/topic/a", b"x", FORMAT_JSON, true, 1).unwrap();
-        let written = s.take_persist().expect("reserved before it goes out");
-        assert_eq!(written.psk.unwrap().seq_reserved, 200 + SEQ_BLOCK);
-        let p = Packet::from_bytes(&s.poll_transmit().unwrap()).unwrap();
-        assert_eq!(
-            p.get_first_option(CoapOption::Unknown(crate::core::session::OPTION_TOKEN))
-                .unwrap(),
-            b"stored"
-        );
-    }
-
-    #[test]
-    fn a_resumed_session_keeps_the_rtt_and_stores_large_changes() {
-        let rtt = RttEstimate {
-            srtt_ms: 4200,
-            rttvar_ms: 900,
-        };
-        let state = Resumable {
-            token: "stored".into(),
-            psk: Some(PskState {
-                random: RANDOM.into(),
-                seq_offset: 5,
-                seq_reserved: 1000,
-            }),
-            rtt: Some(rtt),
-        };
-        let mut s: Session<u32> = Session::resumed(cfg(), state);
-        assert_eq!(s.rtt_estimate(), Some(rtt));
-        let key = PskKey::derive(SECRET.as_bytes(), RANDOM.as_bytes());
-        let mut persisted = 0;
-        for (n, rtt_ms) in [(1u32, 4000u64), (2, 4400), (3, 30_000)] {
-            s.send(
-                10_000 * u64::from(n),
-                "/topic/a",
-                b"x",
-                FORMAT_JSON,
-                true,
-                n,
-            )
-            .unwrap();
-            let _ = s.take_persist(); // the first uplink reserves a block
-            let d = s.poll_transmit().unwrap();
-            s.handle_datagram(
-                10_000 * u64::from(n) + rtt_ms,
-                &ack(&d, ResponseType::Content, &key.encrypt(b"")),
-            );
-            if let Some(w) = s.take_persist() {
-                persisted += 1;
-                assert_eq!(w.rtt, s.rtt_estimate());
-            }
-        }
-        assert_eq!(persisted, 1, "only the 30 s sample moved the RTO enough");
-    }
-
-    #[test]
-    fn renewal_after_unauthorized_is_written() {
-        let mut s = authed("old");
-        let _ = s.take_persist();
-        s.send(2, "/topic/a", b"x", FORMAT_JSON, true, 1).unwrap();
-        let d = s.poll_transmit().unwrap();
-        s.handle_datagram(3, &ack(&d, ResponseType::Unauthorized, b""));
-        let auth = s.poll_transmit().unwrap();
-        let body = alloc::format!(r#"{{"random":"{RANDOM}","seqOffset":50,"token":"new"}}"#);
-        s.handle_datagram(4, &ack(&auth, ResponseType::Content, body.as_bytes()));
-        let w = s.take_persist().expect("the new token is stored");
-        assert_eq!(w.token, "new");
-        assert_eq!(w.psk.unwrap().seq_reserved, 51 + SEQ_BLOCK);
-    }
-
-    /// Reboots at every point of a run: each boot resumes from the last
-    /// record written and sends a few uplinks, some boots die right after
-    /// a write. No number repeats under the token.
+    /// Reboots at every point of a run, through the codec: each boot
+    /// resumes from the last record written and sends a few uplinks, some
+    /// boots die right after a write. No number repeats under the token.
     #[test]
     fn power_cuts_skip_numbers_but_never_reuse_one() {
-        let ep = url::parse("coap-psk://127.0.0.1:5682").unwrap();
-        let mut s = authed("tok");
-        let mut flash = encode(&cfg(), &ep, &s.take_persist().unwrap());
+        use crate::core::session::tests::stored::{key, psk_authed};
+        use crate::core::session::tests::{answer, cfg};
+        use crate::core::session::{Session, FORMAT_JSON, OPTION_SEQ};
+        use alloc::collections::BTreeSet;
+        use coap_lite::{CoapOption, Packet, ResponseType};
+
+        let ep = psk_ep();
+        let mut s = psk_authed("tok");
+        let mut flash = encode(&ID, &ep, &s.take_persist().unwrap());
         let mut sent = BTreeSet::new();
         let mut x = 7u32;
         for boot in 0..300u32 {
             x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
             let uplinks = (x >> 16) % 150;
-            let state = decode(&cfg(), &ep, &flash).expect("valid record");
-            let mut s: Session<u32> = Session::resumed(cfg(), state);
+            let state = decode(&ID, &ep, &flash).expect("valid record");
+            let mut s: Session<u32> = Session::resumed(cfg(Security::Psk), state);
             for n in 0..uplinks {
                 s.send(2, "/topic/a", b"x", FORMAT_JSON, true, n).unwrap();
                 if let Some(w) = s.take_persist() {
-                    flash = encode(&cfg(), &ep, &w);
+                    flash = encode(&ID, &ep, &w);
                 }
                 // A cut between the write and the datagram: nothing sent.
                 if boot % 7 == 0 && n == uplinks / 2 {
@@ -693,15 +461,46 @@ mod session_tests {
                 let d = s.poll_transmit().unwrap();
                 let p = Packet::from_bytes(&d).unwrap();
                 let enc = p.get_first_option(CoapOption::Unknown(OPTION_SEQ)).unwrap();
-                let key = PskKey::derive(SECRET.as_bytes(), RANDOM.as_bytes());
-                let seq: u64 = core::str::from_utf8(&key.decrypt(enc).unwrap())
+                let seq: u64 = core::str::from_utf8(&key().decrypt(enc).unwrap())
                     .unwrap()
                     .parse()
                     .unwrap();
                 assert!(sent.insert(seq), "seq {seq} reused at boot {boot}");
-                s.handle_datagram(3, &ack(&d, ResponseType::Content, &key.encrypt(b"")));
+                answer(&mut s, 3, &d, ResponseType::Content, &key().encrypt(b""));
             }
         }
         assert!(sent.len() > 10_000, "{}", sent.len());
+    }
+    #[test]
+    fn the_rtt_estimate_is_kept_and_version_1_records_still_read() {
+        let ep = psk_ep();
+        let rtt = RttEstimate {
+            srtt_ms: 4200,
+            rttvar_ms: 900,
+        };
+        let with_rtt = Resumable {
+            rtt: Some(rtt),
+            ..psk_state()
+        };
+        let rec = encode(&ID, &ep, &with_rtt);
+        assert_eq!(rec.len(), 4 + 10 + 1 + 16 + 16 + 8 + MAC_LEN);
+        assert_eq!(decode(&ID, &ep, &rec), Ok(with_rtt.clone()));
+        // Version 1 (what the previous release wrote): no RTT, still read;
+        // an RTT field in a version 1 record is not.
+        let reseal = |body: &[u8]| {
+            let mut sealed = body.to_vec();
+            sealed.extend_from_slice(&binding_mac(&ID, &ep, body).finalize().into_bytes());
+            sealed
+        };
+        let v1 = encode(&ID, &ep, &psk_state());
+        let mut body = v1[..v1.len() - MAC_LEN].to_vec();
+        body[0] = 1;
+        assert_eq!(decode(&ID, &ep, &reseal(&body)), Ok(psk_state()));
+        let mut body = rec[..rec.len() - MAC_LEN].to_vec();
+        body[0] = 1;
+        assert_eq!(
+            decode(&ID, &ep, &reseal(&body)),
+            Err(RecordError::Malformed)
+        );
     }
 }

@@ -187,10 +187,7 @@ pub enum AuthProblem {
     UnusableToken,
 }
 
-/// Longest token an auth answer may carry: it travels in every uplink's
-/// option 2088 and must leave room for the path and payload in
-/// [`MAX_PDU`]. The platform's tokens are far shorter.
-pub const MAX_AUTH_TOKEN_LEN: usize = 512;
+pub use super::limits::MAX_AUTH_TOKEN_LEN;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendError {
@@ -266,7 +263,7 @@ struct Authed {
     next_seq: u64,
     /// PSK: what a stored session needs, with the sequence reservation.
     #[cfg(feature = "session-store")]
-    kept: Option<super::resume::PskState>,
+    kept: Option<PskState>,
 }
 
 pub struct Session<U> {
@@ -531,9 +528,9 @@ impl<U> Session<U> {
         #[cfg(feature = "session-store")]
         if let Some(kept) = &mut authed.kept {
             // Write-ahead: the reservation is stored before this number
-            // goes out (see crate::core::resume).
+            // goes out (see "Stored sessions" below).
             if authed.next_seq >= kept.seq_reserved {
-                kept.seq_reserved = authed.next_seq.saturating_add(super::resume::SEQ_BLOCK);
+                kept.seq_reserved = authed.next_seq.saturating_add(SEQ_BLOCK);
                 self.persist = true;
             }
         }
@@ -786,14 +783,76 @@ impl<U> Session<U> {
     }
 }
 
-/// Stored sessions (feature `session-store`; the record is
-/// [`crate::core::resume`]'s).
+// Stored sessions (feature `session-store`): what survives a reboot so
+// that the next wake sends its uplink without authenticating first, and
+// when it must be written. The bytes are the `resume` module's; this is
+// the rule that makes them safe.
+//
+// In PSK mode the platform refuses a sequence number used before under the
+// same token. The session reserves numbers in blocks of `SEQ_BLOCK`: before
+// it sends a number at or past `seq_reserved`, it raises `seq_reserved` by a
+// block and asks the driver to write the state (`take_persist`), and the
+// driver writes it before the datagram leaves (write-ahead). A resumed
+// session starts at the stored `seq_reserved`. A power cut can therefore
+// skip numbers (the rest of a block) but never send one twice. A device
+// that sends one uplink per wake writes once per wake.
+
+/// Sequence numbers reserved by one write of the stored session.
+#[cfg(feature = "session-store")]
+pub const SEQ_BLOCK: u64 = 64;
+
+/// What a session needs to go on after a reboot. `Debug` leaves the token
+/// out.
+#[cfg(feature = "session-store")]
+#[derive(Clone, PartialEq, Eq)]
+pub struct Resumable {
+    pub token: String,
+    /// PSK mode only.
+    pub psk: Option<PskState>,
+    /// The RTT measured so far (kept so a wake starts with it).
+    pub rtt: Option<RttEstimate>,
+}
+
+#[cfg(feature = "session-store")]
+impl core::fmt::Debug for Resumable {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Resumable")
+            .field("token", &"<redacted>")
+            .field("psk", &self.psk)
+            .field("rtt", &self.rtt)
+            .finish()
+    }
+}
+
+/// The PSK half of a stored session. The key is derived again from the
+/// device secret and `random`, as after a real auth; it is never stored.
+#[cfg(feature = "session-store")]
+#[derive(Clone, PartialEq, Eq)]
+pub struct PskState {
+    pub random: String,
+    pub seq_offset: u64,
+    /// Every number below this may have been sent; a resumed session
+    /// starts here.
+    pub seq_reserved: u64,
+}
+
+#[cfg(feature = "session-store")]
+impl core::fmt::Debug for PskState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PskState")
+            .field("random", &"<redacted>")
+            .field("seq_offset", &self.seq_offset)
+            .field("seq_reserved", &self.seq_reserved)
+            .finish()
+    }
+}
+
 #[cfg(feature = "session-store")]
 impl<U> Session<U> {
     /// A session that goes on with a stored token, as authenticated, without
     /// network traffic. In PSK mode the key is derived from `random` as
     /// after a real auth, and numbering starts at the stored reservation.
-    pub fn resumed(cfg: Config, state: super::resume::Resumable) -> Self {
+    pub fn resumed(cfg: Config, state: Resumable) -> Self {
         let mut s = Session::new(cfg);
         let key = state
             .psk
@@ -830,12 +889,12 @@ impl<U> Session<U> {
     /// successful auth, and before the first PSK uplink whose number lies
     /// past the stored reservation. The driver must write it before it
     /// transmits anything the session produced since.
-    pub fn take_persist(&mut self) -> Option<super::resume::Resumable> {
+    pub fn take_persist(&mut self) -> Option<Resumable> {
         if !core::mem::take(&mut self.persist) {
             return None;
         }
         match &self.auth {
-            Auth::Done(a) => Some(super::resume::Resumable {
+            Auth::Done(a) => Some(Resumable {
                 token: a.token.clone(),
                 psk: a.kept.clone(),
                 rtt: self.exchanges.rtt_estimate(),
@@ -846,21 +905,17 @@ impl<U> Session<U> {
 
     /// The stored half of a new auth: a first block of numbers reserved
     /// at once, so the first uplink needs no second write.
-    fn keep_auth(
-        &mut self,
-        resp: &sign::AuthResponse,
-        next_seq: u64,
-    ) -> Option<super::resume::PskState> {
+    fn keep_auth(&mut self, resp: &sign::AuthResponse, next_seq: u64) -> Option<PskState> {
         self.persist = true;
-        // A `random` the record cannot hold stores a session that no boot
+        // A `random` no record can hold stores a session that no boot
         // resumes (a PSK endpoint refuses a token-only record).
         let random = resp.random.clone().filter(|r| {
-            self.cfg.security == Security::Psk && r.len() <= super::resume::MAX_RANDOM_LEN
+            self.cfg.security == Security::Psk && r.len() <= super::limits::MAX_RANDOM_LEN
         })?;
-        Some(super::resume::PskState {
+        Some(PskState {
             random,
             seq_offset: resp.seq_offset.unwrap_or(0),
-            seq_reserved: next_seq.saturating_add(super::resume::SEQ_BLOCK),
+            seq_reserved: next_seq.saturating_add(SEQ_BLOCK),
         })
     }
 }
@@ -934,7 +989,12 @@ pub(crate) mod tests {
         )
     }
 
-    fn reply(req: &[u8], ty: MessageType, code: ResponseType, payload: &[u8]) -> Vec<u8> {
+    pub(crate) fn reply(
+        req: &[u8],
+        ty: MessageType,
+        code: ResponseType,
+        payload: &[u8],
+    ) -> Vec<u8> {
         let r = Packet::from_bytes(req).unwrap();
         let mut p = Packet::new();
         p.header.set_type(ty);
@@ -945,7 +1005,13 @@ pub(crate) mod tests {
         p.to_bytes().unwrap()
     }
 
-    fn answer(s: &mut Session<u32>, now: u64, req: &[u8], code: ResponseType, payload: &[u8]) {
+    pub(crate) fn answer(
+        s: &mut Session<u32>,
+        now: u64,
+        req: &[u8],
+        code: ResponseType,
+        payload: &[u8],
+    ) {
         s.handle_datagram(
             now,
             &reply(req, MessageType::Acknowledgement, code, payload),
@@ -960,7 +1026,7 @@ pub(crate) mod tests {
         assert_eq!(s.poll_event(), Some(Event::Authenticated));
     }
 
-    fn authed(sec: Security, token_json: &[u8]) -> Session<u32> {
+    pub(crate) fn authed(sec: Security, token_json: &[u8]) -> Session<u32> {
         let mut s = Session::new(cfg(sec));
         s.start_auth(0);
         let req = s.poll_transmit().unwrap();
@@ -1436,5 +1502,153 @@ pub(crate) mod tests {
         assert_eq!(code_text(0x81, &mut b), "4.01");
         assert_eq!(code_text(0x8f, &mut b), "4.15");
         assert_eq!(code_text(0xa0, &mut b), "5.00");
+    }
+
+    /// Stored sessions: when the session asks for a write (feature
+    /// `session-store`; the record's codec is tested in `resume`).
+    #[cfg(feature = "session-store")]
+    pub(crate) mod stored {
+        use super::*;
+
+        pub(crate) const RANDOM: &str = "ad2b3a5eb51d64f7";
+
+        /// A PSK session authenticated with `token`, `seqOffset` 5.
+        pub(crate) fn psk_authed(token: &str) -> Session<u32> {
+            let body = alloc::format!(r#"{{"random":"{RANDOM}","seqOffset":5,"token":"{token}"}}"#);
+            authed(Security::Psk, body.as_bytes())
+        }
+
+        pub(crate) fn key() -> PskKey {
+            PskKey::derive(
+                cfg(Security::Psk).device_secret.as_bytes(),
+                RANDOM.as_bytes(),
+            )
+        }
+
+        /// Sends one uplink and answers it; its sequence number, decrypted.
+        fn uplink(s: &mut Session<u32>, n: u32) -> u64 {
+            s.send(20, "/topic/a", b"x", FORMAT_JSON, true, n).unwrap();
+            let d = s.poll_transmit().unwrap();
+            let p = Packet::from_bytes(&d).unwrap();
+            let enc = p.get_first_option(CoapOption::Unknown(OPTION_SEQ)).unwrap();
+            let text = key().decrypt(enc).unwrap();
+            answer(s, 21, &d, ResponseType::Content, &key().encrypt(b"ok"));
+            core::str::from_utf8(&text).unwrap().parse().unwrap()
+        }
+
+        #[test]
+        fn auth_reserves_a_block_and_writes_again_only_when_it_is_used_up() {
+            let mut s = psk_authed("tok");
+            let first = s.take_persist().expect("written after auth");
+            let kept = first.psk.clone().unwrap();
+            assert_eq!((first.token.as_str(), kept.seq_offset), ("tok", 5));
+            assert_eq!(kept.seq_reserved, 6 + SEQ_BLOCK);
+            for n in 0..SEQ_BLOCK {
+                assert_eq!(uplink(&mut s, n as u32), 6 + n);
+                assert_eq!(s.take_persist(), None, "uplink {n}");
+            }
+            assert_eq!(uplink(&mut s, 99), 6 + SEQ_BLOCK);
+            let next = s.take_persist().expect("a new block");
+            assert_eq!(next.psk.unwrap().seq_reserved, 6 + 2 * SEQ_BLOCK);
+            assert_eq!(s.take_persist(), None);
+        }
+
+        #[test]
+        fn resumed_session_starts_at_the_reservation_and_reserves_first() {
+            let state = Resumable {
+                token: "stored".into(),
+                psk: Some(PskState {
+                    random: RANDOM.into(),
+                    seq_offset: 5,
+                    seq_reserved: 200,
+                }),
+                rtt: None,
+            };
+            let mut s: Session<u32> = Session::resumed(cfg(Security::Psk), state);
+            assert!(s.is_authed() && !s.auth_in_progress());
+            assert_eq!(s.poll_transmit(), None, "no traffic to resume");
+            assert_eq!(s.take_persist(), None);
+            s.send(2, "/topic/a", b"x", FORMAT_JSON, true, 1).unwrap();
+            let written = s.take_persist().expect("reserved before it goes out");
+            assert_eq!(written.psk.unwrap().seq_reserved, 200 + SEQ_BLOCK);
+            let p = Packet::from_bytes(&s.poll_transmit().unwrap()).unwrap();
+            assert_eq!(
+                p.get_first_option(CoapOption::Unknown(OPTION_TOKEN))
+                    .unwrap(),
+                b"stored"
+            );
+        }
+
+        #[test]
+        fn renewal_after_unauthorized_is_written() {
+            let mut s = psk_authed("old");
+            let _ = s.take_persist();
+            s.send(20, "/topic/a", b"x", FORMAT_JSON, true, 1).unwrap();
+            let d = s.poll_transmit().unwrap();
+            answer(&mut s, 21, &d, ResponseType::Unauthorized, b"");
+            let auth = s.poll_transmit().unwrap();
+            let body = alloc::format!(r#"{{"random":"{RANDOM}","seqOffset":50,"token":"new"}}"#);
+            answer(&mut s, 22, &auth, ResponseType::Content, body.as_bytes());
+            let w = s.take_persist().expect("the new token is stored");
+            assert_eq!(w.token, "new");
+            assert_eq!(w.psk.unwrap().seq_reserved, 51 + SEQ_BLOCK);
+        }
+
+        #[test]
+        fn a_resumed_session_keeps_the_rtt_and_stores_large_changes() {
+            let rtt = crate::core::rto::RttEstimate {
+                srtt_ms: 4200,
+                rttvar_ms: 900,
+            };
+            let state = Resumable {
+                token: "stored".into(),
+                psk: Some(PskState {
+                    random: RANDOM.into(),
+                    seq_offset: 5,
+                    seq_reserved: 1000,
+                }),
+                rtt: Some(rtt),
+            };
+            let mut s: Session<u32> = Session::resumed(cfg(Security::Psk), state);
+            assert_eq!(s.rtt_estimate(), Some(rtt));
+            let mut persisted = 0;
+            for (n, rtt_ms) in [(1u32, 4000u64), (2, 4400), (3, 30_000)] {
+                let t = 10_000 * u64::from(n);
+                s.send(t, "/topic/a", b"x", FORMAT_JSON, true, n).unwrap();
+                let _ = s.take_persist(); // the first uplink reserves a block
+                let d = s.poll_transmit().unwrap();
+                answer(
+                    &mut s,
+                    t + rtt_ms,
+                    &d,
+                    ResponseType::Content,
+                    &key().encrypt(b""),
+                );
+                if let Some(w) = s.take_persist() {
+                    persisted += 1;
+                    assert_eq!(w.rtt, s.rtt_estimate());
+                }
+            }
+            // 4.0 s and 4.4 s move the RTO by less than a quarter; 30 s does.
+            assert_eq!(persisted, 1);
+        }
+
+        #[test]
+        fn debug_hides_token_and_random() {
+            let state = Resumable {
+                token: "tok.en-123".into(),
+                psk: Some(PskState {
+                    random: RANDOM.into(),
+                    seq_offset: 7,
+                    seq_reserved: 72,
+                }),
+                rtt: None,
+            };
+            let text = alloc::format!("{state:?}");
+            assert!(
+                !text.contains("tok.en") && !text.contains("ad2b3a"),
+                "{text}"
+            );
+        }
     }
 }

@@ -43,6 +43,16 @@ pub trait Transport: Send + Sync {
     /// Waits up to `timeout_ms` for one datagram: `Ok(Some(len))`, or
     /// `Ok(None)` when the time ran out.
     fn recv(&self, buf: &mut [u8], timeout_ms: u32) -> Result<Option<usize>, TransportError>;
+    /// Whether this transport holds a session the server can lose without
+    /// a word (DTLS: a restarted server drops our records silently). The
+    /// driver then judges the link by its silence and builds a new
+    /// session, and takes a receive error as the session's failure, not
+    /// as a sign that nobody listens. Plain datagrams (the default) have
+    /// no session to lose; there a closed port is reported by the network,
+    /// and repeated refusals give the waiting requests up.
+    fn session_can_die(&self) -> bool {
+        false
+    }
 }
 
 /// A mutual-exclusion primitive supplied by the platform (the vendor's

@@ -6,9 +6,19 @@
 use alloc::vec;
 
 use super::{LogLevel, Platform};
-use crate::core::resume::{self, MAX_RECORD_LEN};
+use crate::core::resume::{self, Identity, MAX_RECORD_LEN};
 use crate::core::session::{Config, Session};
 use crate::core::url::Endpoint;
+
+/// Whose record: the configuration's device.
+fn identity(cfg: &Config) -> Identity<'_> {
+    Identity {
+        product_key: &cfg.product_key,
+        device_name: &cfg.device_name,
+        client_id: &cfg.client_id,
+        device_secret: &cfg.device_secret,
+    }
+}
 
 fn log<P: Platform>(platform: &P, level: LogLevel, line: &str) {
     if platform.log_enabled(level) {
@@ -28,7 +38,7 @@ pub(crate) fn restore<P: Platform, U>(
     let Some(len) = platform.load_session(&mut buf) else {
         return (Session::new(cfg), false);
     };
-    match resume::decode(&cfg, endpoint, &buf[..len.min(buf.len())]) {
+    match resume::decode(&identity(&cfg), endpoint, &buf[..len.min(buf.len())]) {
         Ok(state) => {
             log(platform, LogLevel::Info, "stored session resumed");
             (Session::resumed(cfg, state), true)
@@ -49,7 +59,7 @@ pub(crate) fn restore<P: Platform, U>(
 /// records are written in order and ahead of the numbers they reserve.
 pub(crate) fn persist<P: Platform, U>(platform: &P, endpoint: &Endpoint, session: &mut Session<U>) {
     if let Some(state) = session.take_persist() {
-        let record = resume::encode(session.config(), endpoint, &state);
+        let record = resume::encode(&identity(session.config()), endpoint, &state);
         if !platform.store_session(&record) {
             log(
                 platform,

@@ -1,18 +1,23 @@
 /*
- * One context shared by threads, as the vendor docs recommend: a dedicated
- * Yield thread, two sender threads, and a response callback that itself
- * sends. Checks that all of it is safe (no deadlock, no lost or duplicated
- * response) by counting exactly TOTAL 2.05 responses.
+ * One context shared by threads: YIELDERS threads calling Yield (the vendor
+ * guide says to call it wherever the firmware needs to receive data, so
+ * several receivers on one context are a normal case), SENDERS sender
+ * threads, and a response callback that itself sends. Checks that all of
+ * it is safe (no deadlock, no lost or duplicated response) by counting
+ * exactly TOTAL 2.05 responses.
  *
- * Usage: threads URL     (plain listener of an emulator that knows the test
- *                         device of docs/protocol.md, a1TestPK001/dev-001)
+ * Usage: threads URL [YIELDERS SENDERS PER_SENDER]   (default 1 2 200)
+ *        URL: a listener of an emulator that knows the test device of
+ *        docs/protocol.md, a1TestPK001/dev-001; coaps:// takes the CA from
+ *        IOTX_DTLS_CA_FILE, as the reference HAL does.
  *
- * Counts: SENDERS x PER_SENDER = 400 messages from the sender threads; the
+ * Counts: SENDERS x PER_SENDER messages from the sender threads; the
  * callback sends once for the 1st, 6th, 11th, ... response (every 5th,
- * counting from the first) up to CALLBACK_SENDS = 100. Response n = 496
- * triggers the 100th such send, which is message 500 and can be answered
- * (n <= 500), so the total is exactly 500. (Counting from the 5th response
- * instead would need response 500 to trigger message 500: impossible.)
+ * counting from the first) up to CALLBACK_SENDS = 100. With at least 400
+ * sender messages, response n = 496 triggers the 100th such send, which can
+ * be answered, so the total is exactly SENDERS x PER_SENDER + 100.
+ * (Counting from the 5th response instead would need the last response to
+ * trigger the last message: impossible.)
  */
 #include "iot_import.h"
 #include "iot_export.h"
@@ -25,14 +30,19 @@
 
 #define TEST_PATH "/topic/" TEST_PK "/" TEST_DN "/update"
 
-#define SENDERS 2
-#define PER_SENDER 200
+#define MAX_THREADS 16
 #define CALLBACK_EVERY 5
 #define CALLBACK_SENDS 100
-#define TOTAL (SENDERS * PER_SENDER + CALLBACK_SENDS)
 #define WAIT_MS 50
-/* A hang guard, not a performance assertion. */
-#define DEADLINE_MS 60000
+/* A give-up time, not a performance assertion: per 1,000 messages. A
+ * deadlock does not end here (joining the threads hangs): the test's hard
+ * timeout catches it. */
+#define DEADLINE_MS_PER_1000 60000
+
+static int g_yielders = 1;
+static int g_senders = 2;
+static int g_per_sender = 200;
+static int g_total;
 
 static iotx_coap_context_t *g_ctx;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -145,7 +155,7 @@ static void *sender_thread(void *arg)
     int rc;
 
     (void)arg;
-    for (i = 0; i < PER_SENDER && !stopping(); i++) {
+    for (i = 0; i < g_per_sender && !stopping(); i++) {
         for (;;) {
             rc = send_one(g_payload_sender);
             if (rc != IOTX_ERR_NO_MEM || stopping()) {
@@ -168,19 +178,32 @@ int main(int argc, char **argv)
 {
     iotx_deviceinfo_t info;
     iotx_coap_config_t cfg;
-    pthread_t yielder;
-    pthread_t senders[SENDERS];
+    pthread_t yielders[MAX_THREADS];
+    pthread_t senders[MAX_THREADS];
     char url[128];
     uint64_t deadline;
+    uint64_t deadline_ms;
     int i;
     int ok;
     int done = 0;
     int rc;
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s coap://HOST:PORT\n", argv[0]);
+    if (argc != 2 && argc != 5) {
+        fprintf(stderr, "usage: %s URL [YIELDERS SENDERS PER_SENDER]\n", argv[0]);
         return 2;
     }
+    if (argc == 5) {
+        g_yielders = atoi(argv[2]);
+        g_senders = atoi(argv[3]);
+        g_per_sender = atoi(argv[4]);
+    }
+    if (g_yielders < 1 || g_yielders > MAX_THREADS || g_senders < 1 || g_senders > MAX_THREADS ||
+        g_senders * g_per_sender < 400) {
+        fprintf(stderr, "threads: 1..%d threads each, at least 400 sender messages\n", MAX_THREADS);
+        return 2;
+    }
+    g_total = g_senders * g_per_sender + CALLBACK_SENDS;
+    deadline_ms = (uint64_t)DEADLINE_MS_PER_1000 * (uint64_t)(g_total / 1000 + 1);
     IOT_SetLogLevel(IOT_LOG_ERROR);
     memset(&info, 0, sizeof(info));
     snprintf(info.product_key, sizeof(info.product_key), "%s", TEST_PK);
@@ -206,23 +229,25 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    if (pthread_create(&yielder, NULL, yield_thread, NULL) != 0) {
-        fprintf(stderr, "threads: pthread_create failed\n");
-        return 2;
+    for (i = 0; i < g_yielders; i++) {
+        if (pthread_create(&yielders[i], NULL, yield_thread, NULL) != 0) {
+            fprintf(stderr, "threads: pthread_create failed\n");
+            return 2;
+        }
     }
-    for (i = 0; i < SENDERS; i++) {
+    for (i = 0; i < g_senders; i++) {
         if (pthread_create(&senders[i], NULL, sender_thread, NULL) != 0) {
             fprintf(stderr, "threads: pthread_create failed\n");
             return 2;
         }
     }
 
-    deadline = HAL_UptimeMs() + DEADLINE_MS;
+    deadline = HAL_UptimeMs() + deadline_ms;
     while (HAL_UptimeMs() < deadline) {
         int resend = 0;
 
         pthread_mutex_lock(&g_lock);
-        done = g_ok >= TOTAL || g_send_errors > 0;
+        done = g_ok >= g_total || g_send_errors > 0;
         if (g_deferred > 0) {
             g_deferred--;
             resend = 1;
@@ -254,19 +279,21 @@ int main(int argc, char **argv)
     pthread_mutex_lock(&g_lock);
     g_stop = 1;
     pthread_mutex_unlock(&g_lock);
-    for (i = 0; i < SENDERS; i++) {
+    for (i = 0; i < g_senders; i++) {
         pthread_join(senders[i], NULL);
     }
-    pthread_join(yielder, NULL);
+    for (i = 0; i < g_yielders; i++) {
+        pthread_join(yielders[i], NULL);
+    }
     IOT_CoAP_Deinit(&g_ctx);
 
     pthread_mutex_lock(&g_lock);
-    printf("threads: %d responses (%d with 2.05, %d other), callback triggers %d "
+    printf("threads: %d Yield threads, %d senders x %d; %d responses (%d with 2.05, %d other), callback triggers %d "
            "(%d sent in the callback, %d re-sent by main), send errors %d, "
            "SEND_FAILED events %d\n",
-           g_responses, g_ok, g_bad_code, g_triggers, g_callback_sent, g_main_resent,
+           g_yielders, g_senders, g_per_sender, g_responses, g_ok, g_bad_code, g_triggers, g_callback_sent, g_main_resent,
            g_send_errors, g_send_failed_events);
-    ok = g_ok == TOTAL && g_responses == TOTAL && g_triggers == CALLBACK_SENDS &&
+    ok = g_ok == g_total && g_responses == g_total && g_triggers == CALLBACK_SENDS &&
          g_callback_sent + g_main_resent == CALLBACK_SENDS && g_send_errors == 0 &&
          g_ctx == NULL;
     /* Every callback trigger must have run inside a callback. */
@@ -276,7 +303,7 @@ int main(int argc, char **argv)
     }
     pthread_mutex_unlock(&g_lock);
     if (!done) {
-        printf("threads: gave up after %d ms\n", DEADLINE_MS);
+        printf("threads: gave up after %llu ms\n", (unsigned long long)deadline_ms);
     }
     printf("threads: %s\n", ok ? "PASS" : "FAIL");
     return ok ? 0 : 1;

@@ -6,6 +6,12 @@
 //! lock is never held across a blocking receive, and events are handed to
 //! the caller's closure with no lock held, so that closure may call
 //! [`Client::send`] again.
+//!
+//! This module does the blocking, locking and I/O; what to conclude from
+//! silence, refusals and failed reconnects is decided by `link::Link`, a
+//! sans-IO state machine this driver feeds and obeys.
+
+mod link;
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -17,6 +23,7 @@ use crate::core::session::{
 };
 use crate::core::url::Endpoint;
 use crate::platform::{ConnectError, LogLevel, Platform, RawLock, Transport, TransportError};
+use link::{Link, Progress};
 
 /// How an uplink travels (RFC 7252 §4.2, §4.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,45 +61,10 @@ pub enum AuthError {
 struct Inner<P: Platform, U> {
     session: Session<U>,
     transport: Option<Arc<P::Transport>>,
-    /// (retransmissions, datagrams received) when something last came in:
-    /// a secure session that answers nothing through two retransmissions
-    /// (and four ACK timeouts) is presumed dead (the server restarted and
-    /// lost it).
-    progress: (u32, u32),
-    /// When that was (or the session began): silence is measured from it.
-    progress_at: u64,
-    /// Receive errors since a datagram last came in. The first one of an
-    /// outage is reported (RECV_FAILED); the second while requests wait
-    /// means nobody listens, and they are given up at once.
-    refusals: u8,
-    /// The last requests were given up that way (for the auth's message).
-    unreachable: bool,
-    /// RECV_FAILED was reported for the current outage (cleared by the
-    /// next datagram that comes in): one report per outage, not per turn.
-    outage_reported: bool,
-    /// A thread is creating a new transport (outside the lock).
-    connecting: bool,
-    /// New transports that failed in a row, and when the next may be
-    /// tried (exponential backoff with jitter).
-    connect_failures: u32,
-    connect_at: u64,
+    link: Link,
     /// Started from a stored session: the first `authenticate` is done.
     #[cfg(feature = "session-store")]
     resumed: bool,
-}
-
-/// Backoff between failed attempts at a new transport: the first retry
-/// after 1 s, doubling up to 60 s, each drawn from the upper half of its
-/// step so that a fleet that lost its server does not come back in step.
-const RECONNECT_FIRST_MS: u32 = 1000;
-const RECONNECT_MAX_MS: u32 = 60_000;
-
-/// The wait before the next attempt after `failures` (>= 1) in a row.
-fn reconnect_delay(failures: u32, random: u32) -> u64 {
-    let step = RECONNECT_FIRST_MS
-        .checked_shl(failures.saturating_sub(1).min(16))
-        .map_or(RECONNECT_MAX_MS, |d| d.min(RECONNECT_MAX_MS));
-    u64::from(step / 2 + random % (step / 2 + 1))
 }
 
 /// What the error lines say after "HOST port N": short, since every byte
@@ -119,10 +91,14 @@ fn log_at_endpoint<P: Platform>(platform: &P, endpoint: &Endpoint, lead: &str, t
 
 const AUTH_FAILED: &str = "authentication failed: ";
 
-/// Receive errors in a row, with requests waiting, after which the
-/// endpoint counts as unreachable. Each datagram sent to a closed port
-/// earns one error, so this is the first retransmission (2-3 s).
-const REFUSALS_UNREACHABLE: u8 = 2;
+/// What the session has counted, for the link's liveness rule.
+fn progress<U>(session: &Session<U>) -> Progress {
+    let st = session.stats();
+    Progress {
+        retransmissions: st.retransmissions,
+        rx_datagrams: st.rx_datagrams,
+    }
+}
 
 pub struct Client<P: Platform, U> {
     platform: P,
@@ -180,6 +156,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         cfg.seed = (u64::from(platform.random_u32()) << 32) | u64::from(platform.random_u32());
         #[cfg(feature = "session-store")]
         let (session, resumed) = crate::platform::session_store::restore(&platform, &endpoint, cfg);
+        let link = Link::new(platform.now_ms(), transport.session_can_die());
         Ok(Client {
             endpoint,
             wait_ms: wait_ms.max(1),
@@ -190,14 +167,7 @@ impl<P: Platform, U: Send> Client<P, U> {
                 #[cfg(feature = "session-store")]
                 session,
                 transport: Some(Arc::new(transport)),
-                progress: (0, 0),
-                progress_at: platform.now_ms(),
-                refusals: 0,
-                unreachable: false,
-                outage_reported: false,
-                connecting: false,
-                connect_failures: 0,
-                connect_at: 0,
+                link,
                 #[cfg(feature = "session-store")]
                 resumed,
             }),
@@ -261,18 +231,6 @@ impl<P: Platform, U: Send> Client<P, U> {
         }
     }
 
-    /// Under the lock: whether this thread should create a new transport
-    /// now (none is live, no other thread is at it, and the backoff has
-    /// passed unless `now_or_never`). The caller then calls
-    /// [`Client::reconnect`], without the lock.
-    fn claim_connect(&self, i: &mut Inner<P, U>, now: u64, now_or_never: bool) -> bool {
-        if i.transport.is_some() || i.connecting || (!now_or_never && now < i.connect_at) {
-            return false;
-        }
-        i.connecting = true;
-        true
-    }
-
     /// Creates a new transport with no lock held (a DTLS handshake may
     /// take seconds; senders must not wait for it) and installs it, or
     /// schedules the next attempt. `Err(true)` when the failure is the
@@ -281,24 +239,14 @@ impl<P: Platform, U: Send> Client<P, U> {
         let result = self.platform.connect(&self.endpoint);
         let now = self.platform.now_ms();
         let random = self.platform.random_u32();
-        let result = self.with(|i| {
-            i.connecting = false;
-            match result {
-                Ok(t) => {
-                    i.transport = Some(Arc::new(t));
-                    i.connect_failures = 0;
-                    i.session.retransmit_now(now);
-                    let st = i.session.stats();
-                    i.progress = (st.retransmissions, st.rx_datagrams);
-                    i.progress_at = now;
-                    Ok(())
-                }
-                Err(e) => {
-                    i.connect_failures = i.connect_failures.saturating_add(1);
-                    i.connect_at = now + reconnect_delay(i.connect_failures, random);
-                    Err((e, !core::mem::replace(&mut i.outage_reported, true)))
-                }
+        let result = self.with(|i| match result {
+            Ok(t) => {
+                i.transport = Some(Arc::new(t));
+                i.session.retransmit_now(now);
+                i.link.connected(now, progress(&i.session));
+                Ok(())
             }
+            Err(e) => Err((e, i.link.connect_failed(now, random))),
         });
         match result {
             Ok(()) => self.log(LogLevel::Info, &["new session with the platform"]),
@@ -307,21 +255,14 @@ impl<P: Platform, U: Send> Client<P, U> {
         result
     }
 
-    /// DTLS only: a server that lost our session (restart) silently drops
-    /// our records, and UDP gives no other sign of it.
+    /// Drops a session the link judges dead: a server that lost it
+    /// (restart) silently drops our records, and UDP gives no other sign.
     fn check_liveness(&self, inner: &mut Inner<P, U>, now: u64) {
-        let st = inner.session.stats();
-        // Two retransmissions alone are no sign: many messages in flight
-        // retransmit in bursts. Silence through two retransmissions of one
-        // exchange is (about four ACK timeouts); a lossy but live server
-        // answers something in that time.
-        let silence = 4 * u64::from(inner.session.config().ack_timeout_ms);
-        if st.rx_datagrams != inner.progress.1 {
-            inner.progress = (st.retransmissions, st.rx_datagrams);
-            inner.progress_at = now;
-        } else if self.endpoint.security == crate::core::url::Security::Dtls
-            && st.retransmissions >= inner.progress.0 + 2
-            && now.saturating_sub(inner.progress_at) >= silence
+        let ack_timeout = inner.session.config().ack_timeout_ms;
+        // Asked even without a transport: what came in still counts.
+        if inner
+            .link
+            .is_dead(now, progress(&inner.session), ack_timeout)
             && inner.transport.is_some()
         {
             self.log(
@@ -332,32 +273,18 @@ impl<P: Platform, U: Send> Client<P, U> {
         }
     }
 
-    /// A receive error over plain UDP: reported once per outage; with
-    /// requests waiting, a second one in a row gives them all up (see
-    /// [`REFUSALS_UNREACHABLE`]).
-    /// A network that drops silently raises no error and keeps the RFC 7252
-    /// schedule.
+    /// A receive error: reported once per outage; the link may conclude
+    /// that nobody listens, and then every waiting request is given up.
     fn receive_failed(&self, e: TransportError, on_event: &mut dyn FnMut(ClientEvent<U>)) {
-        if self.endpoint.security == crate::core::url::Security::Dtls {
-            // A failed secure session is re-created and its requests sent
-            // again (check_liveness); refusals say nothing there.
-            if !self.with(|i| core::mem::replace(&mut i.outage_reported, true)) {
-                on_event(ClientEvent::RecvFailed(e));
-            }
-            return;
-        }
         let now = self.platform.now_ms();
-        let (first, given_up) = self.with(|i| {
-            i.refusals = i.refusals.saturating_add(1);
-            let give_up = i.refusals >= REFUSALS_UNREACHABLE && i.session.in_flight() > 0;
-            if give_up {
-                i.unreachable = true;
+        let (refusal, given_up) = self.with(|i| {
+            let refusal = i.link.receive_failed(i.session.in_flight());
+            if refusal.give_up {
                 i.session.abort_all(now);
             }
-            let first = !core::mem::replace(&mut i.outage_reported, true);
-            (first, give_up.then(|| self.drain(i)))
+            (refusal, refusal.give_up.then(|| self.drain(i)))
         });
-        if first {
+        if refusal.report {
             on_event(ClientEvent::RecvFailed(e));
         }
         if let Some(batch) = given_up {
@@ -446,7 +373,7 @@ impl<P: Platform, U: Send> Client<P, U> {
             return Ok(());
         }
         let now = self.platform.now_ms();
-        if self.with(|i| self.claim_connect(i, now, true)) {
+        if self.with(|i| i.link.claim_connect(now, i.transport.is_some(), true)) {
             self.reconnect().map_err(|(e, _)| AuthError::Connect(e))?;
         }
         let batch = self.with(|i| {
@@ -480,7 +407,9 @@ impl<P: Platform, U: Send> Client<P, U> {
                 }));
             }
         }
-        if result.get() == Some(Err(AuthError::Rejected(None))) && self.with(|i| i.unreachable) {
+        if result.get() == Some(Err(AuthError::Rejected(None)))
+            && self.with(|i| i.link.unreachable())
+        {
             result.set(Some(Err(AuthError::Unreachable)));
         }
         match result.get() {
@@ -529,9 +458,7 @@ impl<P: Platform, U: Send> Client<P, U> {
     fn receive(&self, data: &[u8], truncated: bool, on_event: &mut dyn FnMut(ClientEvent<U>)) {
         let now = self.platform.now_ms();
         let (batch, before, after) = self.with(|i| {
-            i.refusals = 0;
-            i.unreachable = false;
-            i.outage_reported = false;
+            i.link.datagram_received();
             let before = i.session.drops();
             if truncated {
                 i.session.handle_truncated();
@@ -581,7 +508,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         let connect = self.with(|i| {
             i.session.handle_timeout(start);
             self.check_liveness(i, start);
-            self.claim_connect(i, start, false)
+            i.link.claim_connect(start, i.transport.is_some(), false)
         });
         let connect_failed = match connect.then(|| self.reconnect()) {
             Some(Err((e, true))) => Some(e),
@@ -657,8 +584,25 @@ mod tests {
     struct Instant0 {
         clock: AtomicU64,
         sleeps: AtomicU64,
+        /// Its transports claim a session that can die (as DTLS's).
+        can_die: bool,
+        connects: AtomicU64,
     }
-    struct Silent;
+
+    impl Instant0 {
+        fn new(can_die: bool) -> Self {
+            Instant0 {
+                clock: AtomicU64::new(1000),
+                sleeps: AtomicU64::new(0),
+                can_die,
+                connects: AtomicU64::new(0),
+            }
+        }
+    }
+
+    struct Silent {
+        can_die: bool,
+    }
 
     impl Transport for Silent {
         fn send(&self, _: &[u8]) -> Result<(), TransportError> {
@@ -667,13 +611,19 @@ mod tests {
         fn recv(&self, _: &mut [u8], _: u32) -> Result<Option<usize>, TransportError> {
             Ok(None)
         }
+        fn session_can_die(&self) -> bool {
+            self.can_die
+        }
     }
 
     impl Platform for Instant0 {
         type Transport = Silent;
         type Lock = StdLock;
         fn connect(&self, _: &Endpoint) -> Result<Silent, ConnectError> {
-            Ok(Silent)
+            self.connects.fetch_add(1, Ordering::SeqCst);
+            Ok(Silent {
+                can_die: self.can_die,
+            })
         }
         fn now_ms(&self) -> u64 {
             self.clock.load(Ordering::SeqCst)
@@ -696,10 +646,7 @@ mod tests {
 
     #[test]
     fn idle_poll_waits_even_when_the_hal_does_not() {
-        let p = Instant0 {
-            clock: AtomicU64::new(1000),
-            sleeps: AtomicU64::new(0),
-        };
+        let p = Instant0::new(false);
         let ep = crate::core::url::parse("coap://127.0.0.1").unwrap();
         let c: Client<Instant0, u32> =
             Client::connect(p, ep, Config::new("p", "d", "s", Security::Plain), 250).unwrap();
@@ -708,5 +655,36 @@ mod tests {
         }
         assert_eq!(c.platform().now_ms(), 1000 + 4 * 250);
         assert_eq!(c.platform().sleeps.load(Ordering::SeqCst), 4);
+    }
+
+    /// The transport's capability, not the URL, decides: the same silent
+    /// auth over a `coap://` endpoint gets a new transport when the
+    /// transport says its session can die (after two retransmissions and
+    /// 8 s of silence), and none when it does not.
+    #[test]
+    fn a_silent_session_is_rebuilt_only_when_the_transport_says_it_can_die() {
+        for can_die in [false, true] {
+            let ep = crate::core::url::parse("coap://127.0.0.1").unwrap();
+            let cfg = Config::new("p", "d", "s", Security::Plain);
+            let c: Client<Instant0, u32> =
+                Client::connect(Instant0::new(can_die), ep, cfg, 250).unwrap();
+            let start = c.platform().now_ms();
+            c.with(|i| i.session.start_auth(start));
+            let mut rebuilt_at = None;
+            while c.platform().now_ms() < start + 30_000 {
+                c.poll(&mut |_| {});
+                if rebuilt_at.is_none() && c.platform().connects.load(Ordering::SeqCst) > 1 {
+                    rebuilt_at = Some(c.platform().now_ms() - start);
+                    let retransmissions = c.stats().retransmissions;
+                    assert!(retransmissions >= 2, "{retransmissions}");
+                }
+            }
+            match rebuilt_at {
+                // The second retransmission comes 6-9 s in; then 8 s of
+                // silence counted from the start.
+                Some(t) => assert!(can_die && (8000..=10_000).contains(&t), "{t}"),
+                None => assert!(!can_die),
+            }
+        }
     }
 }
