@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 
+echo "== file-level import cycles (every crate)"
+scripts/cycles.sh
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
