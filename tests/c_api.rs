@@ -81,14 +81,7 @@ fn misuse() {
 
 #[test]
 fn misuse_under_valgrind() {
-    let have = Command::new("valgrind")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        have,
-        "valgrind is not installed: this test needs it (CI installs it; locally: apt-get install valgrind)"
-    );
+    common::require_valgrind();
     run_misuse(true);
 }
 
@@ -337,14 +330,7 @@ fn threads_dtls_many_readers_5000_messages_5_runs() {
 /// two orders, no unguarded access from two threads (a few seconds each).
 #[test]
 fn threads_under_helgrind() {
-    let have = Command::new("valgrind")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        have,
-        "valgrind is not installed: this test needs it (CI installs it; locally: apt-get install valgrind)"
-    );
+    common::require_valgrind();
     let dir = TempDir::new("threads-helgrind");
     let exe = build_c(&dir, "threads");
     for mode in ["dtls", "psk", "plain"] {

@@ -14,11 +14,8 @@ use common::{Sim, TempDir};
 
 #[test]
 fn auth_recv_and_send_failures_reach_event_handle() {
-    common::build_lib_and_sim();
     let dir = TempDir::new("events");
-    let exe = dir.join("events");
-    let src = common::workspace_root().join("tests/c/events.c");
-    common::compile_c(&exe, &[src.as_path()], &[]);
+    let exe = common::c_test_program(&dir, "events");
 
     let sim = Sim::start(&["--device", &common::test_device()]);
     let mut child = Command::new(&exe)

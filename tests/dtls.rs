@@ -69,9 +69,7 @@ fn example_over_coaps_under_valgrind() {
 fn failures_and_recovery() {
     let dir = TempDir::new("dtls-e2e");
     let exe = example(&dir);
-    let outage = dir.join("dtls_outage");
-    let src = common::workspace_root().join("tests/c/dtls_outage.c");
-    common::compile_c(&outage, &[src.as_path()], &[]);
+    let outage = common::c_test_program(&dir, "dtls_outage");
     let sim = common::sim_path();
     let run = script(
         "tests/e2e/dtls_e2e.sh",

@@ -142,11 +142,7 @@ fn serve(sock: &UdpSocket, mode: Server, stop: &AtomicBool) {
 }
 
 fn hostile_exe(dir: &TempDir) -> PathBuf {
-    common::build_lib_and_sim();
-    let exe = dir.join("hostile");
-    let src = common::workspace_root().join("tests/c/hostile.c");
-    common::compile_c(&exe, &[src.as_path()], &[]);
-    exe
+    common::c_test_program(dir, "hostile")
 }
 
 /// Runs the scenario under valgrind (memory errors and definite leaks

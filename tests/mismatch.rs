@@ -32,11 +32,8 @@ fn error_lines(out: &str) -> Vec<&str> {
 
 #[test]
 fn wrong_scheme_for_the_port_says_so() {
-    common::build_lib_and_sim();
     let dir = TempDir::new("mismatch");
-    let exe = dir.join("mismatch");
-    let src = common::workspace_root().join("tests/c/mismatch.c");
-    common::compile_c(&exe, &[src.as_path()], &[]);
+    let exe = common::c_test_program(&dir, "mismatch");
     let sim = Sim::start(&["--device", &common::test_device()]);
     let plain = sim.plain_url().trim_start_matches("coap://").to_string();
     let psk = sim.psk_url().trim_start_matches("coap-psk://").to_string();

@@ -31,11 +31,8 @@ fn heap_lines(out: &str) -> Vec<(usize, usize)> {
 
 #[test]
 fn peak_heap_of_a_psk_and_a_plain_session() {
-    common::build_lib_and_sim();
     let dir = TempDir::new("ram");
-    let exe = dir.join("ram_peak");
-    let src = common::workspace_root().join("tests/c/ram_peak.c");
-    common::compile_c(&exe, &[src.as_path()], &[]);
+    let exe = common::c_test_program(&dir, "ram_peak");
     let sim = Sim::start(&["--device", &common::test_device()]);
     for (mode, url) in [("psk", sim.psk_url()), ("plain", sim.plain_url())] {
         let run = common::run_with_timeout(Command::new(&exe).arg(&url), Duration::from_secs(60));

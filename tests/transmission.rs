@@ -17,11 +17,8 @@ type Arrival = (Instant, Vec<u8>);
 
 #[test]
 fn c_setter_validates_and_times_retransmissions() {
-    common::build_lib_and_sim();
     let dir = TempDir::new("transmission");
-    let exe = dir.join("transmission");
-    let src = common::workspace_root().join("tests/c/transmission.c");
-    common::compile_c(&exe, &[src.as_path()], &[]);
+    let exe = common::c_test_program(&dir, "transmission");
 
     // Bound, never answering: every datagram is timed, none answered.
     let silent = UdpSocket::bind("127.0.0.1:0").unwrap();

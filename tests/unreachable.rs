@@ -104,11 +104,8 @@ fn silent_network_keeps_the_retransmission_schedule() {
 #[test]
 fn c_api_names_the_unreachable_endpoint() {
     let _one_at_a_time = serial();
-    common::build_lib_and_sim();
     let dir = TempDir::new("unreachable");
-    let exe = dir.join("unreachable");
-    let src = common::workspace_root().join("tests/c/unreachable.c");
-    common::compile_c(&exe, &[src.as_path()], &[]);
+    let exe = common::c_test_program(&dir, "unreachable");
     for scheme in ["coap", "coap-psk"] {
         let port = closed_port();
         let url = format!("{scheme}://127.0.0.1:{port}");

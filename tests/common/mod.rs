@@ -160,6 +160,29 @@ pub fn compile_c(out: &Path, sources: &[&Path], extra: &[&str]) {
     compile_c_with_lib(&staticlib_path(), out, sources, extra)
 }
 
+/// `tests/c/NAME.c` compiled into `dir` as [`compile_c`] does, after
+/// building the C library and the emulator; the executable's path.
+pub fn c_test_program(dir: &TempDir, name: &str) -> PathBuf {
+    build_lib_and_sim();
+    let exe = dir.join(name);
+    let src = workspace_root().join("tests/c").join(format!("{name}.c"));
+    compile_c(&exe, &[src.as_path()], &[]);
+    exe
+}
+
+/// Fails, saying why, when valgrind is missing: the tests that call this
+/// need it (CI installs it).
+pub fn require_valgrind() {
+    let have = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        have,
+        "valgrind is not installed: this test needs it (CI installs it; locally: apt-get install valgrind)"
+    );
+}
+
 /// [`compile_c`] against the staticlib at `lib` (a build with other
 /// features).
 pub fn compile_c_with_lib(lib: &Path, out: &Path, sources: &[&Path], extra: &[&str]) {
