@@ -7,6 +7,7 @@
 //! the caller's closure with no lock held, so that closure may call
 //! [`Client::send`] again.
 
+#[cfg(target_has_atomic = "ptr")]
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::{Cell, UnsafeCell};
@@ -17,6 +18,9 @@ use crate::core::session::{
 };
 use crate::core::url::Endpoint;
 use crate::platform::{ConnectError, LogLevel, Platform, RawLock, Transport, TransportError};
+// Cores without compare-and-swap (Cortex-M0/M0+, rv32imc): see Cargo.toml.
+#[cfg(not(target_has_atomic = "ptr"))]
+use portable_atomic_util::Arc;
 
 /// What the driver reports: the session's events plus transport trouble.
 #[derive(Debug, PartialEq, Eq)]
