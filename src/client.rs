@@ -7,6 +7,7 @@
 //! the caller's closure with no lock held, so that closure may call
 //! [`Client::send`] again.
 
+use alloc::boxed::Box;
 #[cfg(target_has_atomic = "ptr")]
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -73,6 +74,11 @@ struct Inner<P: Platform, U> {
     /// Started from a stored session: the first `authenticate` is done.
     #[cfg(feature = "session-store")]
     resumed: bool,
+    /// The receive buffer, allocated once with the context rather than on
+    /// the stack of the task that calls Yield (an RTOS task's stack stays
+    /// within 2 KB). Taken out for a read, which runs without the lock; a
+    /// second reader at the same time gets one of its own.
+    rx: Option<Box<[u8]>>,
 }
 
 /// Backoff between failed attempts at a new transport: the first retry
@@ -194,6 +200,7 @@ impl<P: Platform, U: Send> Client<P, U> {
                 connect_at: 0,
                 #[cfg(feature = "session-store")]
                 resumed,
+                rx: Some(rx_buffer()),
             }),
             closing: AtomicBool::new(false),
             platform,
@@ -582,7 +589,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         if let Some(d) = deadline {
             wait = wait.min(d.saturating_sub(start).max(1));
         }
-        let mut buf = [0u8; MAX_PDU + 256];
+        let mut buf = self.with(|i| i.rx.take()).unwrap_or_else(rx_buffer);
         let mut timeout = wait as u32;
         // After the first datagram, only drain what is already queued.
         for _ in 0..32 {
@@ -620,7 +627,17 @@ impl<P: Platform, U: Send> Client<P, U> {
                 }
             }
         }
+        self.with(|i| {
+            if i.rx.is_none() {
+                i.rx = Some(buf);
+            }
+        });
     }
+}
+
+/// A datagram that fills it is dropped as truncated.
+fn rx_buffer() -> Box<[u8]> {
+    alloc::vec![0u8; MAX_PDU + 256].into_boxed_slice()
 }
 
 #[cfg(all(test, feature = "std"))]
