@@ -151,17 +151,13 @@ impl PskKey {
     }
 }
 
-/// The round keys, once per key (bare metal), expanded straight into
-/// their heap block: a `Box::new(Aes128::new(..))` would build them on the
-/// stack first (352 more bytes at the auth answer, the deepest point of a
-/// PSK session's stack).
+/// The round keys, once per key (bare metal). The key schedule's frame
+/// (~720 bytes on a Cortex-M4: its own round keys and the result) is the
+/// deepest point of a PSK session's stack, reached once per auth.
 #[cfg(target_os = "none")]
 #[inline(never)]
 fn expand(k: &[u8; 16]) -> Box<Aes128> {
-    let mut b = Box::new(core::mem::MaybeUninit::<Aes128>::uninit());
-    b.write(Aes128::new(&(*k).into()));
-    // SAFETY: initialised just above; MaybeUninit<T> has T's layout.
-    unsafe { Box::from_raw(Box::into_raw(b).cast::<Aes128>()) }
+    Box::new(Aes128::new(&(*k).into()))
 }
 
 /// Length of the ciphertext of `plain_len` bytes (PKCS#7 always pads).
