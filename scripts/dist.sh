@@ -21,9 +21,15 @@ root=$(pwd)
 # Rust triple -> toolchain file (empty: the host's Linux compiler).
 declare -A toolchain=(
     [x86_64-unknown-linux-gnu]=""
+    [thumbv6m-none-eabi]=firmware/cmake/cortex-m0.cmake
+    [thumbv7m-none-eabi]=firmware/cmake/cortex-m3.cmake
     [thumbv7em-none-eabihf]=firmware/cmake/cortex-m4f.cmake
+    [thumbv8m.main-none-eabihf]=firmware/cmake/cortex-m33.cmake
+    [riscv32imc-unknown-none-elf]=firmware/cmake/riscv32imc.cmake
+    [riscv32imac-unknown-none-elf]=firmware/cmake/riscv32imac.cmake
 )
-supported=(x86_64-unknown-linux-gnu thumbv7em-none-eabihf)
+supported=(x86_64-unknown-linux-gnu thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf
+    thumbv8m.main-none-eabihf riscv32imc-unknown-none-elf riscv32imac-unknown-none-elf)
 
 triples=("$@")
 ((${#triples[@]})) || triples=("${supported[@]}")
@@ -53,7 +59,7 @@ for t in "${triples[@]}"; do
     fi
     if [[ -n "${toolchain[$t]}" ]]; then
         # The bare-metal route needs the cross compiler and Debian's Rust.
-        [[ "$t" == thumb* ]] && scripts/firmware-lib.sh >/dev/null
+        FIRMWARE_LIB_INSTALL_ONLY=1 FIRMWARE_TARGET=$t scripts/firmware-lib.sh >/dev/null
         args+=(-DCMAKE_TOOLCHAIN_FILE="$root/${toolchain[$t]}")
     fi
     echo "== dist: $name"
@@ -67,7 +73,7 @@ for t in "${triples[@]}"; do
         printf 'iotx-coap %s for %s\n%s\n' "$version" "$t" "$share" >"$stage/FOOTPRINT.txt"
     else
         FOOTPRINT_ARCHIVE="$stage/lib/libiotx_coap.a" FIRMWARE_TARGET_DIR="$work/footprint-$t" \
-            bench/footprint.sh >"$work/$t.footprint.txt"
+            bench/footprint.sh --target "$t" >"$work/$t.footprint.txt"
         {
             echo "iotx-coap $version for $t (bench/footprint.sh: the vendor sample's calls, gcc -Os, --gc-sections)"
             grep -E '^  (flash|static RAM)' "$work/$t.footprint.txt"

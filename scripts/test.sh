@@ -3,9 +3,10 @@
 # (emulator, C ABI, C example end to end, DTLS), then every snippet of the
 # docs (scripts/doc-check.sh: the demo, the CMake build with its ctest
 # suite, ...), the find_package/add_subdirectory/pkg-config consumers, the
-# Cortex-M4 footprint gate, the wake-cycle and CPU benches, a fuzzing smoke
-# and a lossy-network soak (docs/testing.md), and the firmware build running
-# in QEMU (Cortex-M4) against the emulator.
+# footprint gate of each of the six microcontroller targets, the wake-cycle
+# and CPU benches, a fuzzing smoke and a lossy-network soak
+# (docs/testing.md), and the firmware build running in QEMU on each core
+# family (M0, M3, M4F, M33, RV32IMAC, RV32IMC) against the emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,10 +37,11 @@ echo "== docs: every snippet of the READMEs, run as written"
 scripts/doc-check.sh
 echo "== cmake consumers (add_subdirectory, find_package)"
 tests/cmake-consumer/run.sh
+echo "== firmware footprint, six targets (no std; installs its Debian packages)"
+# Builds core once per target into target/firmware, which the QEMU set reuses.
+bench/footprint.sh --all
 echo "== prebuilt archives: the M4F image from an unpacked archive, no Rust on PATH (QEMU)"
 tests/dist/run.sh
-echo "== firmware footprint (Cortex-M4, no std; installs its Debian packages)"
-bench/footprint.sh
 if bench/footprint.sh --budget 1000 >/dev/null 2>&1; then
     echo "bench/footprint.sh passed a 1,000-byte budget: the gate is broken" >&2
     exit 1
@@ -54,7 +56,13 @@ echo "== fuzz smoke, 30 s per target (docs/testing.md)"
 FUZZ_JOBS=2 scripts/fuzz.sh 30
 echo "== lossy-network soak, 100 uplinks per mode (docs/testing.md)"
 scripts/soak.sh 100
-echo "== firmware on a Cortex-M4 (QEMU mps2-an386)"
-# Also checks the library's #[panic_handler] line (a second library build).
-QEMU_TEST_PANIC_HANDLER=1 scripts/qemu-test.sh
+echo "== firmware in QEMU: M4F mps2-an386, M3 mps2-an385, M33 mps2-an505, M0 microbit, RV32 virt (imac, imc)"
+# Also checks the library's #[panic_handler] line on mps2-an386 (a second
+# library build). Prints the set's wall time.
+QEMU_TEST_PANIC_HANDLER=1 scripts/qemu-test.sh --all
+echo "== firmware build with the session store, six targets (core reused from target/firmware)"
+for t in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf \
+    riscv32imc-unknown-none-elf riscv32imac-unknown-none-elf; do
+    FIRMWARE_TARGET=$t FIRMWARE_FEATURES=dtls,session-store scripts/firmware-lib.sh
+done
 echo "test.sh: all suites passed"

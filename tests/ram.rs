@@ -3,7 +3,8 @@
 //! once, all answered, Deinit (tests/c/ram_peak.c), in PSK and plain mode.
 //! Measured on the host, where pointers are twice as wide as on a
 //! Cortex-M, so the firmware figure is lower. Budget: static RAM (gated at
-//! 1 KB by bench/footprint.sh) plus this peak stays within 7 KB.
+//! 1 KB by bench/footprint.sh) plus this peak stays within 7 KB, plus the
+//! receive buffer.
 
 mod common;
 
@@ -12,8 +13,13 @@ use std::time::Duration;
 
 use common::{Sim, TempDir};
 
-/// 7 KB for static RAM and heap together, less the 1 KB static budget.
-const PEAK_HEAP_BUDGET: usize = 6 * 1024;
+/// 7 KB for static RAM and heap together, less the 1 KB static budget,
+/// plus the 1,536-byte receive buffer: it moved from the stack of the task
+/// that calls `IOT_CoAP_Yield` into the context (allocated once, at Init),
+/// so that an RTOS task needs at most 2 KB of stack (gated on every core by
+/// scripts/qemu-test.sh). The RAM a device needs is the same; what was stack
+/// is now heap, and this host figure counts it.
+const PEAK_HEAP_BUDGET: usize = 6 * 1024 + 1536;
 
 /// (in use, peak) from each "memory: heap in use N bytes, peak M bytes" line.
 fn heap_lines(out: &str) -> Vec<(usize, usize)> {

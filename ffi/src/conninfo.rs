@@ -15,7 +15,7 @@
 use alloc::boxed::Box;
 use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_int, c_void};
-use core::sync::atomic::{AtomicBool, Ordering};
+use portable_atomic::{AtomicBool, Ordering};
 
 use iotx_coap::platform::LogLevel;
 

@@ -10,7 +10,7 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 use core::ffi::{c_int, c_void};
-use core::sync::atomic::{AtomicU32, Ordering};
+use portable_atomic::{AtomicU32, Ordering};
 
 use iotx_coap::client::{Client, ClientEvent};
 use iotx_coap::core::session::{Config, Event};

@@ -1,5 +1,5 @@
 //! `iotx-coap-relay`: the network side of a device whose UDP HAL is a
-//! serial line (e.g. the QEMU firmware image in `firmware/qemu-mps2`).
+//! serial line (e.g. the QEMU firmware images in `firmware/`).
 //!
 //! It listens on a loopback TCP port for the serial line (QEMU's
 //! `-serial tcp:HOST:PORT`), takes one connection and, until it closes,

@@ -13,6 +13,8 @@
 
 mod link;
 
+use alloc::boxed::Box;
+#[cfg(target_has_atomic = "ptr")]
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::{Cell, UnsafeCell};
@@ -23,7 +25,10 @@ use crate::core::session::{
 };
 use crate::core::url::Endpoint;
 use crate::platform::{ConnectError, LogLevel, Platform, RawLock, Transport, TransportError};
+// Cores without compare-and-swap (Cortex-M0/M0+, rv32imc): see Cargo.toml.
 use link::{Link, Progress};
+#[cfg(not(target_has_atomic = "ptr"))]
+use portable_atomic_util::Arc;
 
 /// How an uplink travels (RFC 7252 §4.2, §4.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +70,11 @@ struct Inner<P: Platform, U> {
     /// Started from a stored session: the first `authenticate` is done.
     #[cfg(feature = "session-store")]
     resumed: bool,
+    /// The receive buffer, allocated once with the context rather than on
+    /// the stack of the task that calls Yield (an RTOS task's stack stays
+    /// within 2 KB). Taken out for a read, which runs without the lock; a
+    /// second reader at the same time gets one of its own.
+    rx: Option<Box<[u8]>>,
 }
 
 /// What the error lines say after "HOST port N": short, since every byte
@@ -170,6 +180,7 @@ impl<P: Platform, U: Send> Client<P, U> {
                 link,
                 #[cfg(feature = "session-store")]
                 resumed,
+                rx: Some(rx_buffer()),
             }),
             closing: AtomicBool::new(false),
             platform,
@@ -530,7 +541,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         if let Some(d) = deadline {
             wait = wait.min(d.saturating_sub(start).max(1));
         }
-        let mut buf = [0u8; MAX_PDU + 256];
+        let mut buf = self.with(|i| i.rx.take()).unwrap_or_else(rx_buffer);
         let mut timeout = wait as u32;
         // After the first datagram, only drain what is already queued.
         for _ in 0..32 {
@@ -568,7 +579,17 @@ impl<P: Platform, U: Send> Client<P, U> {
                 }
             }
         }
+        self.with(|i| {
+            if i.rx.is_none() {
+                i.rx = Some(buf);
+            }
+        });
     }
+}
+
+/// A datagram that fills it is dropped as truncated.
+fn rx_buffer() -> Box<[u8]> {
+    alloc::vec![0u8; MAX_PDU + 256].into_boxed_slice()
 }
 
 #[cfg(all(test, feature = "std"))]

@@ -116,9 +116,12 @@ pub struct Incoming {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Wait {
-    /// CON sent, no ACK yet: retransmit at `deadline`.
+    /// CON sent, no ACK yet: retransmit at `deadline`. `resent`: sent more
+    /// than once (Karn's rule: then it gives no RTT sample); while it is
+    /// not, it was sent at `deadline - timeout` (no timestamp to store).
     Con {
         attempt: u8,
+        resent: bool,
         timeout: u64,
         deadline: u64,
     },
@@ -136,9 +139,6 @@ struct Entry<T> {
     token: [u8; 8],
     datagram: Vec<u8>,
     wait: Wait,
-    /// When a CON was first sent, while it was sent only once (Karn's
-    /// rule: a retransmitted exchange gives no RTT sample).
-    sent_at: Option<u64>,
 }
 
 /// Message ids of CON/NON responses already handled, for RFC 7252
@@ -260,6 +260,7 @@ impl<T> Exchanges<T> {
             let timeout = u64::from(base) + u64::from(self.random_below(spread + 1));
             Wait::Con {
                 attempt: 0,
+                resent: false,
                 timeout,
                 deadline: now + timeout,
             }
@@ -270,11 +271,6 @@ impl<T> Exchanges<T> {
         };
         self.queue(datagram.clone());
         self.push(data, (mid, token), datagram, wait);
-        if confirmable {
-            if let Some(e) = self.list.last_mut() {
-                e.sent_at = Some(now);
-            }
-        }
     }
 
     /// Keeps `data` with no datagram and no timer until
@@ -292,7 +288,6 @@ impl<T> Exchanges<T> {
             token,
             datagram,
             wait,
-            sent_at: None,
         }));
     }
 
@@ -359,6 +354,7 @@ impl<T> Exchanges<T> {
                     attempt,
                     timeout,
                     deadline,
+                    ..
                 } if deadline <= now => {
                     if attempt < self.timing.max_retransmit {
                         self.rto.backoff();
@@ -386,9 +382,9 @@ impl<T> Exchanges<T> {
 
     fn retransmit(&mut self, i: usize, now: u64, attempt: u8, timeout: u64) {
         let e = &mut self.list[i];
-        e.sent_at = None;
         e.wait = Wait::Con {
             attempt,
+            resent: true,
             timeout,
             deadline: now + timeout,
         };
@@ -490,8 +486,14 @@ impl<T> Exchanges<T> {
             return None;
         }
         // An RTT sample, if this CON was sent once (Karn's rule).
-        if let Some(sent) = self.list[index].sent_at.take() {
-            self.rto.sample(now, now.saturating_sub(sent));
+        if let Wait::Con {
+            resent: false,
+            timeout,
+            deadline,
+            ..
+        } = self.list[index].wait
+        {
+            self.rto.sample(now, now.saturating_sub(deadline - timeout));
         }
         if code == 0 {
             let deadline = now + u64::from(self.timing.separate_timeout_ms);

@@ -1,18 +1,37 @@
 //! PSK ("symmetric encryption") mode: key derivation and AES-128-CBC.
 
-use aes::cipher::{block_padding::Pkcs7, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
+use aes::cipher::{generic_array::GenericArray, BlockDecrypt, BlockEncrypt, KeyInit};
+use aes::Aes128;
+#[cfg(target_os = "none")]
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use sha2::{Digest, Sha256};
 
 /// The fixed IV of the platform's PSK mode.
 pub const IV: &[u8; 16] = b"543yhjy97ae7fyfg";
 
-type Enc = cbc::Encryptor<aes::Aes128>;
-type Dec = cbc::Decryptor<aes::Aes128>;
-
 /// AES-128 key of one authenticated session.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PskKey([u8; 16]);
+///
+/// On bare metal the expanded key (AES round keys, 352 bytes on a 32-bit
+/// core) is kept with it, on the heap, from the auth on: encrypting or
+/// decrypting a datagram then takes no stack for round keys or for the key
+/// schedule (~1.2 KB of the stack of the task that calls `IOT_CoAP_Yield`,
+/// measured on the Cortex-M4). Elsewhere the round keys are expanded per
+/// datagram, as the host's AES (AES-NI or 64-bit fixslice) keeps twice as
+/// much and stack is plentiful.
+#[derive(Clone)]
+pub struct PskKey {
+    key: [u8; 16],
+    #[cfg(target_os = "none")]
+    cipher: Box<Aes128>,
+}
+
+impl PartialEq for PskKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+impl Eq for PskKey {}
 
 impl core::fmt::Debug for PskKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -33,15 +52,30 @@ impl PskKey {
         let d = Sha256::digest(&input);
         let mut k = [0u8; 16];
         k.copy_from_slice(&d[8..24]);
-        PskKey(k)
+        PskKey::from_bytes(k)
     }
 
     pub fn from_bytes(k: [u8; 16]) -> Self {
-        PskKey(k)
+        PskKey {
+            key: k,
+            #[cfg(target_os = "none")]
+            cipher: expand(&k),
+        }
     }
 
     pub fn as_bytes(&self) -> &[u8; 16] {
-        &self.0
+        &self.key
+    }
+
+    fn with_cipher<R>(&self, f: impl FnOnce(&Aes128) -> R) -> R {
+        #[cfg(target_os = "none")]
+        {
+            f(&self.cipher)
+        }
+        #[cfg(not(target_os = "none"))]
+        {
+            f(&Aes128::new(&self.key.into()))
+        }
     }
 
     /// PKCS#7-padded AES-128-CBC; a 16-byte input gets a full pad block.
@@ -53,12 +87,24 @@ impl PskKey {
 
     /// [`PskKey::encrypt`] into `out`, which must be
     /// [`cipher_len`]`(plain.len())` bytes: lets a datagram be encrypted in
-    /// place, with no buffer of its own.
+    /// place, with no buffer of its own. CBC by hand, block by block on the
+    /// key by reference (the `cbc` crate's wrapper holds a copy of the
+    /// round keys).
     pub fn encrypt_to(&self, plain: &[u8], out: &mut [u8]) {
         debug_assert_eq!(out.len(), cipher_len(plain.len()));
         out[..plain.len()].copy_from_slice(plain);
-        // Cannot fail: `out` has room for the padding.
-        let _ = Enc::new(&self.0.into(), IV.into()).encrypt_padded_mut::<Pkcs7>(out, plain.len());
+        let pad = out.len() - plain.len();
+        out[plain.len()..].fill(pad as u8);
+        self.with_cipher(|c| {
+            let mut prev = *IV;
+            for block in out.chunks_exact_mut(16) {
+                for (b, p) in block.iter_mut().zip(prev) {
+                    *b ^= p;
+                }
+                c.encrypt_block(GenericArray::from_mut_slice(block));
+                prev.copy_from_slice(block);
+            }
+        });
     }
 
     /// Fails on a length that is not a positive multiple of 16 or on bad
@@ -69,9 +115,9 @@ impl PskKey {
 
     /// [`PskKey::decrypt`], in place in one buffer that keeps room for
     /// `spare` more bytes after the plaintext.
-    // Not inlined: its ~750-byte frame (AES round keys) would stay on the
-    // stack of the caller's other work, e.g. the uplinks a PSK auth answer
-    // re-encrypts (measured in the firmware's LTO build).
+    // Not inlined: where the round keys are expanded per call, its frame
+    // holds them, and would stay on the stack of the caller's other work
+    // (e.g. the uplinks a PSK auth answer re-encrypts).
     #[inline(never)]
     pub fn decrypt_with_spare(&self, cipher: &[u8], spare: usize) -> Result<Vec<u8>, DecryptError> {
         if cipher.is_empty() || cipher.len() % 16 != 0 {
@@ -79,13 +125,39 @@ impl PskKey {
         }
         let mut buf = Vec::with_capacity(cipher.len() + spare);
         buf.extend_from_slice(cipher);
-        let len = Dec::new(&self.0.into(), IV.into())
-            .decrypt_padded_mut::<Pkcs7>(&mut buf)
-            .map_err(|_| DecryptError)?
-            .len();
-        buf.truncate(len);
+        self.with_cipher(|c| {
+            let mut prev = *IV;
+            for block in buf.chunks_exact_mut(16) {
+                let mut next = [0u8; 16];
+                next.copy_from_slice(block);
+                c.decrypt_block(GenericArray::from_mut_slice(block));
+                for (b, p) in block.iter_mut().zip(prev) {
+                    *b ^= p;
+                }
+                prev = next;
+            }
+        });
+        let pad = usize::from(buf[buf.len() - 1]);
+        if pad == 0
+            || pad > 16
+            || buf[buf.len() - pad..]
+                .iter()
+                .any(|&b| usize::from(b) != pad)
+        {
+            return Err(DecryptError);
+        }
+        buf.truncate(buf.len() - pad);
         Ok(buf)
     }
+}
+
+/// The round keys, once per key (bare metal). The key schedule's frame
+/// (~720 bytes on a Cortex-M4: its own round keys and the result) is the
+/// deepest point of a PSK session's stack, reached once per auth.
+#[cfg(target_os = "none")]
+#[inline(never)]
+fn expand(k: &[u8; 16]) -> Box<Aes128> {
+    Box::new(Aes128::new(&(*k).into()))
 }
 
 /// Length of the ciphertext of `plain_len` bytes (PKCS#7 always pads).

@@ -629,7 +629,7 @@ impl<U> Session<U> {
     // buffer, on the stack of every Yield (measured in QEMU: +680 bytes).
     #[inline(never)]
     pub fn handle_datagram(&mut self, now: u64, data: &[u8]) {
-        if let Some(incoming) = self.exchanges.receive(now, data) {
+        if let Some(incoming) = receive(&mut self.exchanges, now, data) {
             self.respond(now, incoming);
         }
         #[cfg(feature = "session-store")]
@@ -643,7 +643,7 @@ impl<U> Session<U> {
     }
 
     /// A response to one of our exchanges: the auth's, or an uplink's.
-    #[inline]
+    #[inline(never)]
     fn respond(&mut self, now: u64, incoming: Incoming) {
         let code = incoming.code;
         match self.exchanges.data(&incoming) {
@@ -970,6 +970,15 @@ fn estimated_size<U>(up: &Uplink<U>, token_len: usize, psk: bool) -> usize {
     let path = up.path.len() + 2 * up.path.len().div_ceil(2);
     let psk_extra = if psk { 34 + 16 } else { 0 };
     12 + path + 4 + 5 + token_len + 1 + up.payload.len() + psk_extra
+}
+
+/// The message layer's judgement of a datagram, not inlined: its decoding
+/// temporaries are gone before the response is acted on (an auth answer
+/// derives the PSK key, a renewal re-sends held uplinks), which keeps the
+/// stack of the task that calls `IOT_CoAP_Yield` within 2 KB.
+#[inline(never)]
+fn receive<U>(exchanges: &mut Exchanges<Kind<U>>, now: u64, data: &[u8]) -> Option<Incoming> {
+    exchanges.receive(now, data)
 }
 
 #[cfg(test)]

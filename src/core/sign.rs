@@ -247,6 +247,10 @@ impl Visitor<'_> for TextVisitor {
     }
 }
 
+// Not inlined: the JSON deserializer's state (a few hundred bytes of
+// stack) is gone before the answer is acted on (the PSK key expanded,
+// held uplinks re-sent), deeper in the same call (a 2 KB task stack).
+#[inline(never)]
 pub fn parse_auth_response(payload: &[u8]) -> Option<AuthResponse> {
     // Unescaped text is never longer than its escaped form.
     let mut unescape = alloc::vec![0u8; payload.len()];

@@ -5,7 +5,7 @@
 //! `-Cpanic=immediate-abort` (`.cargo/config.toml`), where a panic or an
 //! allocation failure is a trap instruction (`udf #254`) and no handler
 //! runs: the board's HardFault handler reports it (see
-//! `firmware/qemu-mps2/board.c`). With any other panic strategy (a
+//! `firmware/boards/cortex-m/cortex_m.c`). With any other panic strategy (a
 //! prebuilt `core`) the handler below runs: it prints one line through
 //! `HAL_Printf` and stops in a loop for the debugger. It formats without
 //! `core::fmt`, which would add about 25 KB of flash: the message is not

@@ -3,7 +3,7 @@
 //! blocks. Requested sizes only; the firmware's allocator adds its own
 //! per-block overhead on top. Read by `IOT_DumpMemoryStats`.
 
-use core::sync::atomic::{AtomicUsize, Ordering};
+use portable_atomic::{AtomicUsize, Ordering};
 
 static IN_USE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);

@@ -1,7 +1,8 @@
-/* The platform layer (HAL_*) of the mps2-an386 board, as a firmware team
- * writes one for the vendor SDK: a fixed heap, SysTick time, UART0 console,
- * no-op mutexes (one thread), and UDP carried as SLIP frames on UART1 to
- * iotx-coap-relay on the host (no IP stack on the device). */
+/* The platform layer (HAL_*) of every QEMU board here, as a firmware team
+ * writes one for the vendor SDK: a fixed heap, the board's millisecond
+ * clock and console, no-op mutexes (one thread), and UDP carried as SLIP
+ * frames on the board's link UART to iotx-coap-relay on the host (no IP
+ * stack on the device). The board layer (board.h) is all that differs. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -143,8 +144,8 @@ void HAL_Free(void *ptr)
 }
 
 /* newlib's printf family links its malloc (for asprintf's growing
- * buffers), which asks for memory here. This board has one heap, behind
- * HAL_Malloc; newlib gets none. */
+ * buffers), which asks for memory here. The boards have one heap, behind
+ * HAL_Malloc; the C library gets none. */
 void *_sbrk(ptrdiff_t increment);
 void *_sbrk(ptrdiff_t increment)
 {
@@ -167,8 +168,8 @@ void HAL_SleepMs(uint32_t ms)
     }
 }
 
-/* The board has no entropy source, so HAL_Random is xorshift32 seeded from
- * the SysTick down-counter and the uptime at its first use (how long boot
+/* The boards have no entropy source, so HAL_Random is xorshift32 seeded
+ * from a timer's low bits and the uptime at its first use (how long boot
  * and the link took). Good enough for CoAP message ids and tokens in a
  * test; a product uses its TRNG here. */
 static uint32_t g_rand_state;
@@ -182,8 +183,7 @@ uint32_t HAL_Random(uint32_t region)
 {
     uint32_t x;
     if (g_rand_state == 0u) {
-        /* 0xE000E018: SysTick's current value register. */
-        HAL_Srandom(*(volatile uint32_t *)0xE000E018u ^ (uint32_t)(board_uptime_ms() * 2654435761u));
+        HAL_Srandom(board_entropy());
     }
     x = g_rand_state;
     x ^= x << 13;

@@ -1,20 +1,31 @@
-/* The mps2-an386 pieces this firmware uses: two CMSDK APB UARTs, SysTick,
- * semihosting exit, and the figures the run reports. */
-#ifndef QEMU_MPS2_BOARD_H
-#define QEMU_MPS2_BOARD_H
+/* What a board layer (firmware/boards/<machine>/) gives the shared HAL
+ * (hal.c) and application (main.c): a console, a byte link to the relay,
+ * a millisecond clock, exit through semihosting, and the figures the run
+ * reports. The stack figures are in stack.c, the heap's in hal.c. */
+#ifndef IOTX_FW_BOARD_H
+#define IOTX_FW_BOARD_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* UART0: console (HAL_Printf). UART1: the datagram link to the relay. */
+/* The board's name as QEMU calls the machine (FW_BOARD_NAME). */
+#ifndef FW_BOARD_NAME
+#define FW_BOARD_NAME "unknown board"
+#endif
+
+/* The console (HAL_Printf) and the datagram link to the relay: two UARTs,
+ * or semihosting for the console where the link has the only UART. */
 void board_init(void);
 void console_write(const char *s, size_t len);
+void board_puts(const char *s);
 void link_write_byte(uint8_t b);
 /* Next byte received on the link, or -1 if none is buffered. */
 int link_read_byte(void);
-/* Sleeps until an interrupt (SysTick at the latest, every millisecond). */
+/* Sleeps until an interrupt (the millisecond tick at the latest). */
 void board_wait_for_interrupt(void);
 uint64_t board_uptime_ms(void);
+/* A few bits that differ between runs (a timer's low bits); no TRNG here. */
+uint32_t board_entropy(void);
 
 /* A software watchdog: if not re-armed within ms, SysTick reports that the
  * device stopped making progress and ends the run with status 6. */
@@ -34,7 +45,7 @@ uint32_t board_stack_depth_at_hal(void);
 /* Repaints the unused part of the stack, so the mark restarts from here. */
 void board_stack_repaint(void);
 
-/* HAL_Malloc's arena (hal_mps2.c). */
+/* HAL_Malloc's arena (hal.c). */
 typedef struct {
     uint32_t in_use;      /* bytes held by live blocks, headers included */
     uint32_t peak_in_use; /* high-water mark of in_use */

@@ -127,8 +127,10 @@ static void print_ram(const char *phase)
 /* One session: auth, UPLINKS uplinks, one more after the token expired. */
 static int run_mode(const char *mode, char *url)
 {
-    iotx_deviceinfo_t dev;
-    iotx_coap_config_t cfg;
+    /* Static, as firmware keeps its configuration: the task's stack is
+     * measured, and the device info alone is ~190 bytes. */
+    static iotx_deviceinfo_t dev;
+    static iotx_coap_config_t cfg;
     iotx_coap_context_t *ctx;
     char phase[24];
     int ok = 0;
@@ -218,7 +220,7 @@ int main(void)
 
     board_init();
     heap_get_stats(&start);
-    HAL_Printf("[app] mps2-an386 up; stack %lu bytes, heap arena %lu bytes\r\n",
+    HAL_Printf("[app] " FW_BOARD_NAME " up; stack %lu bytes, heap arena %lu bytes\r\n",
                (unsigned long)board_stack_size(), (unsigned long)start.arena_size);
     IOT_SetLogLevel(IOTX_APP_LOG_LEVEL);
 
