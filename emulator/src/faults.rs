@@ -299,7 +299,7 @@ impl<T: DatagramTransport> Faulty<T> {
 impl<T: DatagramTransport> DatagramTransport for Faulty<T> {
     fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Received {
         // Without faults this is the inner transport, copy-free.
-        if !self.fault_in.is_active() && self.idle() {
+        if !self.fault_in.is_active() && self.link.is_none() && self.idle() {
             return self.inner.recv(buf, timeout);
         }
         self.fire_due();
@@ -317,7 +317,7 @@ impl<T: DatagramTransport> DatagramTransport for Faulty<T> {
     }
 
     fn send(&mut self, datagram: &[u8], peer: SocketAddr) -> io::Result<()> {
-        if !self.fault_out.is_active() && self.held_out.is_none() {
+        if !self.fault_out.is_active() && self.link.is_none() && self.held_out.is_none() {
             return self.inner.send(datagram, peer);
         }
         self.pass(Dir::Out, peer, datagram.to_vec());

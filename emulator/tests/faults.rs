@@ -161,3 +161,32 @@ fn undecodable_con_gets_rst() {
     assert_eq!(r.header.message_id, 0x1234);
     assert_eq!(s.stats().malformed, 1);
 }
+
+/// `--link`: every datagram waits for the link model's delay (simulated
+/// time here, so the test does not wait). An answer on loopback takes well
+/// under a millisecond; over the NB-IoT profile no round trip is shorter
+/// than its two one-way floors.
+#[test]
+fn link_model_delays_each_datagram() {
+    let direct = virtual_sim(SimConfig::default().seed(3));
+    let mut direct = direct;
+    let p = request(coap_lite::RequestType::Post, "/nothing");
+    let (fast, _) = virtual_call(&mut direct, &p, Duration::from_secs(1))
+        .into_iter()
+        .next()
+        .expect("an answer without the link model");
+    let faults = Faults {
+        link: Some(iotx_coap_sim::link::LinkSpec::parse("nbiot").unwrap()),
+        ..Faults::default()
+    };
+    let mut slow = virtual_sim(SimConfig::default().faults(faults).seed(3));
+    let (at, _) = virtual_call(&mut slow, &p, Duration::from_secs(120))
+        .into_iter()
+        .next()
+        .expect("an answer through the NB-IoT link within 120 s");
+    assert!(fast < Duration::from_millis(10), "{fast:?}");
+    assert!(
+        at >= Duration::from_millis(500),
+        "round trip over the link model: {at:?}"
+    );
+}
