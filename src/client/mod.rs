@@ -525,11 +525,18 @@ impl<P: Platform, U: Send> Client<P, U> {
             Some(Err((e, true))) => Some(e),
             _ => None,
         };
-        let (mut batch, deadline) = self.with(|i| (self.drain(i), i.session.poll_timeout()));
+        // The receive buffer is taken under the same lock as the batch (one
+        // lock per Yield fewer; a concurrent reader finds none and gets its
+        // own).
+        let (mut batch, deadline, rx) =
+            self.with(|i| (self.drain(i), i.session.poll_timeout(), i.rx.take()));
         batch.connect_failed = connect_failed;
         let transport = batch.transport.clone();
         self.run(batch, on_event);
         let Some(t) = transport.filter(|_| !self.is_closing()) else {
+            if let Some(buf) = rx {
+                self.give_back_rx(buf);
+            }
             // No transport and none to be had: don't spin.
             let spent = self.platform.now_ms().saturating_sub(start);
             if spent < u64::from(self.wait_ms) && !self.is_closing() {
@@ -541,7 +548,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         if let Some(d) = deadline {
             wait = wait.min(d.saturating_sub(start).max(1));
         }
-        let mut buf = self.with(|i| i.rx.take()).unwrap_or_else(rx_buffer);
+        let mut buf = rx.unwrap_or_else(rx_buffer);
         let mut timeout = wait as u32;
         // After the first datagram, only drain what is already queued.
         for _ in 0..32 {
@@ -579,6 +586,12 @@ impl<P: Platform, U: Send> Client<P, U> {
                 }
             }
         }
+        self.give_back_rx(buf);
+    }
+
+    /// Returns a receive buffer to the client, unless a concurrent reader
+    /// already put its own back.
+    fn give_back_rx(&self, buf: Box<[u8]>) {
         self.with(|i| {
             if i.rx.is_none() {
                 i.rx = Some(buf);
