@@ -54,7 +54,7 @@ cargo build -q -p iotx-coap-ffi
 cargo build -q -p iotx-coap-sim --bin iotx-coap-sim
 lib=${CARGO_TARGET_DIR:-target}/debug/libiotx_coap.a
 sim=${CARGO_TARGET_DIR:-target}/debug/iotx-coap-sim
-gcc -std=c99 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Iinclude bench/link/e2e.c hal/linux/*.c "$lib" \
+gcc -std=c99 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Iinclude -Itests/c bench/link/e2e.c hal/linux/*.c "$lib" \
     -lssl -lcrypto -lpthread -o "$out/e2e"
 scale_f=$(awk "BEGIN { print $scale / 1000 }")
 echo

@@ -13,6 +13,8 @@
 #include "iot_export.h"
 #include "iotx_coap_ext.h"
 
+#include "test_device.h"
+
 #define MAX_UPLINKS 1000
 
 static int outcome; /* 0 waiting, 1 answered, 2 failed */
@@ -41,15 +43,13 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    static iotx_deviceinfo_t dev;
     static uint64_t times[MAX_UPLINKS];
-    iotx_coap_config_t cfg;
     iotx_coap_transmission_t t = IOTX_COAP_TRANSMISSION_RFC7252;
     iotx_coap_context_t *ctx;
     int n, i, delivered = 0, failed = 0;
     unsigned long scale;
     uint64_t sum = 0;
-    char path[] = "/topic/a1TestPK001/dev-001/update";
+    char path[] = TEST_TOPIC;
     unsigned char payload[] = "{\"t\":21}";
 
     if (argc != 5 || (n = atoi(argv[2])) <= 0 || n > MAX_UPLINKS) {
@@ -66,16 +66,7 @@ int main(int argc, char **argv)
     }
     t.ack_timeout_ms = (uint32_t)(t.ack_timeout_ms * scale / 1000);
     IOT_SetLogLevel(IOT_LOG_ERROR);
-    strcpy(dev.product_key, "a1TestPK001");
-    strcpy(dev.device_name, "dev-001");
-    strcpy(dev.device_id, "a1TestPK001.dev-001");
-    strcpy(dev.device_secret, "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB");
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.p_url = argv[1];
-    cfg.wait_time_ms = 20;
-    cfg.p_devinfo = (iotx_device_info_t *)&dev;
-    cfg.event_handle = on_event;
-    ctx = IOT_CoAP_Init(&cfg);
+    ctx = test_device_init(argv[1], 20, on_event);
     if (ctx == NULL || IOT_CoAP_SetTransmission(ctx, &t) != IOTX_SUCCESS) {
         fprintf(stderr, "init failed\n");
         return 1;
@@ -85,12 +76,7 @@ int main(int argc, char **argv)
     for (i = 0; i < n; i++) {
         iotx_message_t m;
         uint64_t started = HAL_UptimeMs();
-        memset(&m, 0, sizeof(m));
-        m.p_payload = payload;
-        m.payload_len = (unsigned short)strlen((char *)payload);
-        m.content_type = IOTX_CONTENT_TYPE_JSON;
-        m.msg_type = IOTX_MESSAGE_CON;
-        m.resp_callback = on_response;
+        test_message(&m, payload, (unsigned short)strlen((char *)payload), on_response, NULL);
         outcome = 0;
         if (IOT_CoAP_SendMessage(ctx, path, &m) != IOTX_SUCCESS) {
             failed++;

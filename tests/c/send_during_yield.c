@@ -83,12 +83,7 @@ int main(int argc, char **argv)
     HAL_SleepMs(200); /* the Yield thread is waiting by now */
     for (i = 0; i < MESSAGES; i++) {
         double t0, took;
-        memset(&m, 0, sizeof(m));
-        m.p_payload = payload;
-        m.payload_len = (unsigned short)strlen((char *)payload);
-        m.content_type = IOTX_CONTENT_TYPE_JSON;
-        m.msg_type = IOTX_MESSAGE_CON;
-        m.resp_callback = on_response;
+        test_message(&m, payload, (unsigned short)strlen((char *)payload), on_response, NULL);
         t0 = now_ms();
         if (IOT_CoAP_SendMessage(g_ctx, (char *)TEST_TOPIC, &m) != IOTX_SUCCESS) {
             printf("send_during_yield: send %d refused\n", i);
