@@ -49,7 +49,7 @@ endif()
 message(STATUS "firmware: board ${IOTX_FW_BOARD}, heap arena ${_heap} B, stack ${_stack} B")
 
 foreach(_image IN ITEMS fw fw-alloc-failure)
-  add_executable(${_image} "${_app}/main.c" "${_app}/hal.c" "${_app}/stack.c" ${_board_sources})
+  add_executable(${_image} "${_app}/main.c" "${_app}/hal.c" "${_app}/stack.c" "${_app}/semihost.c" ${_board_sources})
   set_target_properties(${_image} PROPERTIES SUFFIX ".elf" C_STANDARD 99 C_STANDARD_REQUIRED ON)
   target_include_directories(${_image} PRIVATE "${_app}" "${_boards}/cortex-m")
   target_compile_options(${_image} PRIVATE -Os -g -ffreestanding -Wall -Wextra -Werror)

@@ -7,6 +7,7 @@
  * and the fault status registers only where they exist. */
 #include "board.h"
 #include "cortex_m.h"
+#include "semihost.h"
 
 #define REG(addr) (*(volatile uint32_t *)(addr))
 #define SYST_CSR REG(0xE000E010u)
@@ -86,40 +87,13 @@ uint32_t board_entropy(void)
     return SYST_CVR ^ (uint32_t)(board_uptime_ms() * 2654435761u);
 }
 
-/* Semihosting call (QEMU -semihosting-config enable=on). */
-static uint32_t semihost(uint32_t op, const void *arg)
+/* The Arm semihosting trap (app/semihost.c does the rest). */
+uint32_t board_semihost(uint32_t op, const void *arg)
 {
     register uint32_t r0 __asm("r0") = op;
     register const void *r1 __asm("r1") = arg;
     __asm volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
     return r0;
-}
-
-void cm_semihost_write(const char *s, size_t len)
-{
-    char chunk[65];
-    while (len > 0u) {
-        size_t n = len < sizeof(chunk) - 1u ? len : sizeof(chunk) - 1u;
-        size_t i;
-        for (i = 0; i < n; i++) {
-            chunk[i] = s[i];
-        }
-        chunk[n] = '\0';
-        (void)semihost(0x04u, chunk); /* SYS_WRITE0 */
-        s += n;
-        len -= n;
-    }
-}
-
-void board_exit(int status)
-{
-    /* SYS_EXIT_EXTENDED (0x20): {ADP_Stopped_ApplicationExit, status};
-     * QEMU (-semihosting) exits with that status. */
-    volatile uint32_t block[2] = {0x20026u, (uint32_t)status};
-    (void)semihost(0x20u, (const void *)block);
-    for (;;) {
-        __asm volatile("wfi");
-    }
 }
 
 void board_puts(const char *s)

@@ -10,7 +10,6 @@ void irq_restore(uint32_t primask);
 /* SysTick every millisecond from the processor clock. */
 void cm_systick_start(uint32_t cpu_hz);
 /* The console of a board whose only UART is the link (SYS_WRITE0). */
-void cm_semihost_write(const char *s, size_t len);
 
 void Reset_Handler(void) __attribute__((noreturn));
 void HardFault_Handler(void);

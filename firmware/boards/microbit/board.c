@@ -8,6 +8,7 @@
  * clock. */
 #include "board.h"
 #include "cortex_m.h"
+#include "semihost.h"
 
 #define REG(addr) (*(volatile uint32_t *)(addr))
 
@@ -43,7 +44,7 @@ void link_write_byte(uint8_t b)
 
 void console_write(const char *s, size_t len)
 {
-    cm_semihost_write(s, len);
+    semihost_write(s, len);
 }
 
 void board_init(void)

@@ -8,6 +8,7 @@
  * (a Rust panic or abort is `unimp`, an illegal instruction) is reported
  * and ends the run with status 3. */
 #include "board.h"
+#include "semihost.h"
 
 #define REG8(addr) (*(volatile uint8_t *)(addr))
 #define REG32(addr) (*(volatile uint32_t *)(addr))
@@ -66,8 +67,9 @@ static uint64_t mtime(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
-/* Semihosting: the RISC-V sequence, uncompressed, on one page. */
-static uint32_t semihost(uint32_t op, const void *arg)
+/* The RISC-V semihosting trap, uncompressed, on one page (app/semihost.c
+ * does the rest). */
+uint32_t board_semihost(uint32_t op, const void *arg)
 {
     register uint32_t a0 __asm("a0") = op;
     register const void *a1 __asm("a1") = arg;
@@ -86,18 +88,7 @@ static uint32_t semihost(uint32_t op, const void *arg)
 
 void console_write(const char *s, size_t len)
 {
-    char chunk[65];
-    while (len > 0u) {
-        size_t n = len < sizeof(chunk) - 1u ? len : sizeof(chunk) - 1u;
-        size_t i;
-        for (i = 0; i < n; i++) {
-            chunk[i] = s[i];
-        }
-        chunk[n] = '\0';
-        (void)semihost(0x04u, chunk); /* SYS_WRITE0 */
-        s += n;
-        len -= n;
-    }
+    semihost_write(s, len);
 }
 
 void board_puts(const char *s)
@@ -107,16 +98,6 @@ void board_puts(const char *s)
         n++;
     }
     console_write(s, n);
-}
-
-void board_exit(int status)
-{
-    /* SYS_EXIT_EXTENDED: {ADP_Stopped_ApplicationExit, status}. */
-    volatile uint32_t block[2] = {0x20026u, (uint32_t)status};
-    (void)semihost(0x20u, (const void *)block);
-    for (;;) {
-        __asm volatile("wfi");
-    }
 }
 
 uint64_t board_uptime_ms(void)
