@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../fuzz"
 
 seconds=${1:-60}
 jobs=${FUZZ_JOBS:-1}
-targets=${FUZZ_TARGETS:-"session_plain session_psk url_parse c_abi"}
+targets=${FUZZ_TARGETS:-"session_plain session_psk url_parse c_abi message_decode"}
 
 if ! rustup toolchain list | grep -q '^nightly'; then
     rustup toolchain install nightly --profile minimal

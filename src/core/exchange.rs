@@ -17,9 +17,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use coap_lite::{MessageType, Packet};
-
-use super::message::{self, Type};
+use super::message::{self, Message, Type};
 use super::rto::{Rto, RttEstimate};
 
 /// Timing and capacity of the message layer.
@@ -105,10 +103,11 @@ pub struct Ended<T> {
 /// A response matched to an exchange, waiting for the layer above to
 /// accept it, hold its exchange, or ignore it (which leaves the exchange
 /// as it was and the response unacknowledged).
-pub struct Incoming {
+pub struct Incoming<'a> {
     index: usize,
     pub code: u8,
-    pub packet: Packet,
+    /// The response, decoded in place in the datagram.
+    pub message: Message<'a>,
     /// Message id of a CON/NON response: acknowledged (CON) and remembered
     /// for deduplication once accepted.
     separate_mid: Option<(u16, bool)>,
@@ -422,33 +421,25 @@ impl<T> Exchanges<T> {
     /// anything else is counted and dropped (a CON request or a CON with an
     /// unknown token is answered with RST, a repeated CON response with
     /// ACK, as RFC 7252 §4.2 and §5.3.2 say).
-    pub fn receive(&mut self, now: u64, data: &[u8]) -> Option<Incoming> {
+    pub fn receive<'a>(&mut self, now: u64, data: &'a [u8]) -> Option<Incoming<'a>> {
         self.counters.rx_datagrams = self.counters.rx_datagrams.wrapping_add(1);
-        let packet = match Packet::from_bytes(data) {
-            Ok(p)
-                if p.header.get_version() == 1
-                    && !message::format_error(data, p.header.code.into(), p.payload.is_empty()) =>
-            {
-                p
-            }
-            _ => {
-                self.malformed(data);
-                return None;
-            }
+        let Ok(message) = message::decode(data) else {
+            self.malformed(data);
+            return None;
         };
-        let code: u8 = packet.header.code.into();
-        let mid = packet.header.message_id;
-        match packet.header.get_type() {
+        let code = message.code;
+        let mid = message.mid;
+        match message.ty {
             // RFC 7252 §4.2: a Reset is an Empty message.
-            MessageType::Reset if code != 0 => self.malformed(data),
-            MessageType::Reset => match self.find_by_mid(mid) {
+            Type::Reset if code != 0 => self.malformed(data),
+            Type::Reset => match self.find_by_mid(mid) {
                 Some(i) => self.end(i, EndReason::Reset),
                 None => self.unmatched(),
             },
             // An ACK is Empty or carries a response, never a request.
-            MessageType::Acknowledgement if code != 0 && !is_response(code) => self.malformed(data),
-            MessageType::Acknowledgement => return self.receive_ack(now, code, mid, packet),
-            ty => return self.receive_separate(code, mid, ty == MessageType::Confirmable, packet),
+            Type::Acknowledgement if code != 0 && !is_response(code) => self.malformed(data),
+            Type::Acknowledgement => return self.receive_ack(now, message),
+            ty => return self.receive_separate(ty == Type::Confirmable, message),
         }
         None
     }
@@ -476,12 +467,12 @@ impl<T> Exchanges<T> {
     }
 
     #[inline]
-    fn receive_ack(&mut self, now: u64, code: u8, mid: u16, packet: Packet) -> Option<Incoming> {
-        let Some(index) = self.find_by_mid(mid) else {
+    fn receive_ack<'a>(&mut self, now: u64, message: Message<'a>) -> Option<Incoming<'a>> {
+        let Some(index) = self.find_by_mid(message.mid) else {
             self.unmatched();
             return None;
         };
-        if code != 0 && packet.get_token() != self.list[index].token {
+        if message.code != 0 && message.token != self.list[index].token {
             self.unmatched();
             return None;
         }
@@ -495,27 +486,22 @@ impl<T> Exchanges<T> {
         {
             self.rto.sample(now, now.saturating_sub(deadline - timeout));
         }
-        if code == 0 {
+        if message.code == 0 {
             let deadline = now + u64::from(self.timing.separate_timeout_ms);
             self.list[index].wait = Wait::Separate { deadline };
             return None;
         }
         Some(Incoming {
             index,
-            code,
-            packet,
+            code: message.code,
+            message,
             separate_mid: None,
         })
     }
 
     #[inline]
-    fn receive_separate(
-        &mut self,
-        code: u8,
-        mid: u16,
-        con: bool,
-        packet: Packet,
-    ) -> Option<Incoming> {
+    fn receive_separate<'a>(&mut self, con: bool, message: Message<'a>) -> Option<Incoming<'a>> {
+        let (code, mid) = (message.code, message.mid);
         if !is_response(code) {
             // This client serves no requests: refuse with RST.
             self.refuse(con, mid);
@@ -531,7 +517,7 @@ impl<T> Exchanges<T> {
         let found = self
             .list
             .iter()
-            .position(|e| e.token == packet.get_token() && e.wait != Wait::Held);
+            .position(|e| e.token == message.token && e.wait != Wait::Held);
         let Some(index) = found else {
             // Unknown token: RFC 7252 5.3.2 says reject a CON.
             self.refuse(con, mid);
@@ -540,7 +526,7 @@ impl<T> Exchanges<T> {
         Some(Incoming {
             index,
             code,
-            packet,
+            message,
             separate_mid: Some((mid, con)),
         })
     }
@@ -621,7 +607,7 @@ pub(crate) fn xorshift(s: &mut u64) -> u64 {
 mod tests {
     use super::*;
     use crate::core::message::{RequestWriter, CODE_POST};
-    use coap_lite::{MessageClass, ResponseType};
+    use coap_lite::{MessageClass, MessageType, Packet, ResponseType};
 
     const TIMING: Timing = Timing::RFC7252;
 

@@ -649,7 +649,7 @@ impl<U> Session<U> {
         match self.exchanges.data(&incoming) {
             Kind::Auth => {
                 self.exchanges.accept(&incoming);
-                self.auth_answered(now, code, &incoming.packet.payload);
+                self.auth_answered(now, code, incoming.message.payload);
             }
             Kind::Uplink(u) if code == CODE_UNAUTHORIZED && !u.reauthed => {
                 let stale = u.auth_gen != self.auth_gen;
@@ -689,7 +689,7 @@ impl<U> Session<U> {
     /// does not decrypt is dropped and the exchange goes on.
     #[inline]
     fn deliver(&mut self, incoming: Incoming) {
-        let body = &incoming.packet.payload;
+        let body = &incoming.message.payload;
         let payload = if body.is_empty() {
             Vec::new()
         } else if self.cfg.security != Security::Psk {
@@ -977,7 +977,11 @@ fn estimated_size<U>(up: &Uplink<U>, token_len: usize, psk: bool) -> usize {
 /// derives the PSK key, a renewal re-sends held uplinks), which keeps the
 /// stack of the task that calls `IOT_CoAP_Yield` within 2 KB.
 #[inline(never)]
-fn receive<U>(exchanges: &mut Exchanges<Kind<U>>, now: u64, data: &[u8]) -> Option<Incoming> {
+fn receive<'a, U>(
+    exchanges: &mut Exchanges<Kind<U>>,
+    now: u64,
+    data: &'a [u8],
+) -> Option<Incoming<'a>> {
     exchanges.receive(now, data)
 }
 

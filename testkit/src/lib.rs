@@ -6,3 +6,4 @@
 pub mod coap;
 pub mod device;
 pub mod psk;
+pub mod reference;
