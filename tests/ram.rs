@@ -69,3 +69,55 @@ fn peak_heap_of_a_psk_and_a_plain_session() {
         );
     }
 }
+
+/// The "N allocations made" count of each memory line.
+fn allocation_counts(out: &str) -> Vec<usize> {
+    out.lines()
+        .filter(|l| l.contains("heap in use "))
+        .filter_map(|l| {
+            let head = l.split(" allocations made").next()?;
+            head.rsplit(' ').next()?.parse().ok()
+        })
+        .collect()
+}
+
+/// What the library allocates per steady-state uplink (send, piggybacked
+/// response, delivery to the callback): at most the exchange record and the
+/// datagram (tests/c/allocs.c; the C library's own HAL_Malloc counters).
+/// The receive path itself allocates nothing.
+const ALLOCATIONS_PER_UPLINK: usize = 2;
+
+#[test]
+fn allocations_per_steady_state_uplink() {
+    let dir = TempDir::new("allocs");
+    let exe = common::c_test_program(&dir, "allocs");
+    let sim = Sim::start(&["--device", &common::test_device()]);
+    for (mode, url) in [("plain", sim.plain_url()), ("psk", sim.psk_url())] {
+        let run = common::run_with_timeout(Command::new(&exe).arg(&url), Duration::from_secs(60));
+        assert!(
+            run.success(),
+            "{mode}: {}\n{}",
+            run.describe(),
+            sim.describe()
+        );
+        let counts = allocation_counts(&run.stdout);
+        assert_eq!(
+            counts.len(),
+            3,
+            "{mode}: three memory lines expected:\n{}",
+            run.stdout
+        );
+        // The last two lines are back to back: their difference is what a
+        // dump allocates for its own log line.
+        let per_100 = (counts[1] - counts[0]) - (counts[2] - counts[1]);
+        println!(
+            "{mode}: {per_100} allocations for 100 uplinks ({}.{:02} per uplink; at most {ALLOCATIONS_PER_UPLINK})",
+            per_100 / 100,
+            per_100 % 100
+        );
+        assert!(
+            per_100 <= 100 * ALLOCATIONS_PER_UPLINK,
+            "{mode}: {per_100} allocations for 100 uplinks, over {ALLOCATIONS_PER_UPLINK} each"
+        );
+    }
+}

@@ -46,8 +46,9 @@ pub extern "C" fn IOT_SetLogLevel(level: IOT_LogLevel) {
     }
 }
 
-/// Logs the library's heap use: bytes in use, the high-water mark and live
-/// blocks, as allocated through `HAL_Malloc` (the C library's allocator).
+/// Logs the library's heap use through `HAL_Malloc` (the C library's
+/// allocator): bytes in use, the high-water mark, live blocks, and the
+/// allocations made so far.
 // In the hosted twin the program's own allocator is in use; it says so.
 #[no_mangle]
 pub extern "C" fn IOT_DumpMemoryStats(level: IOT_LogLevel) {
@@ -62,7 +63,7 @@ pub extern "C" fn IOT_DumpMemoryStats(level: IOT_LogLevel) {
         {
             use iotx_coap::core::sign::{fmt_u64, itoa_buf};
             let s = crate::runtime::heap_stats::snapshot();
-            let (mut a, mut b, mut c) = (itoa_buf(), itoa_buf(), itoa_buf());
+            let (mut a, mut b, mut c, mut d) = (itoa_buf(), itoa_buf(), itoa_buf(), itoa_buf());
             platform.log(
                 LogLevel::Info,
                 &[
@@ -72,7 +73,9 @@ pub extern "C" fn IOT_DumpMemoryStats(level: IOT_LogLevel) {
                     fmt_u64(&mut b, s.peak as u64),
                     " bytes, ",
                     fmt_u64(&mut c, s.blocks as u64),
-                    " blocks",
+                    " blocks, ",
+                    fmt_u64(&mut d, s.allocations as u64),
+                    " allocations made",
                 ],
             );
         }

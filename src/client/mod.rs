@@ -142,6 +142,20 @@ struct Batch<P: Platform, U> {
     transport: Option<Arc<P::Transport>>,
 }
 
+/// A batch's vectors once its datagrams are sent and its events delivered,
+/// handed back to the session at the next lock ([`Session::recycle`]) so
+/// that a steady stream of uplinks allocates nothing for them.
+struct Spent<U> {
+    transmit: Vec<Vec<u8>>,
+    events: Vec<Event<U>>,
+}
+
+impl<U> Spent<U> {
+    fn give_back(self, session: &mut Session<U>) {
+        session.recycle(self.transmit, self.events);
+    }
+}
+
 impl<P: Platform, U: Send> Client<P, U> {
     /// Connects the transport at once (as the vendor's `IOT_CoAP_Init`
     /// does), so a bad host or a failed DTLS handshake shows up here.
@@ -319,7 +333,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         log_at_endpoint(&self.platform, &self.endpoint, AUTH_FAILED, tail);
     }
 
-    fn run(&self, b: Batch<P, U>, on_event: &mut dyn FnMut(ClientEvent<U>)) {
+    fn run(&self, mut b: Batch<P, U>, on_event: &mut dyn FnMut(ClientEvent<U>)) -> Spent<U> {
         if let Some(t) = &b.transport {
             for d in &b.transmit {
                 if let Err(e) = t.send(d) {
@@ -331,11 +345,15 @@ impl<P: Platform, U: Send> Client<P, U> {
                 }
             }
         }
-        for e in b.events {
+        for e in b.events.drain(..) {
             on_event(ClientEvent::Session(e));
         }
         if let Some(e) = b.connect_failed {
             on_event(ClientEvent::ConnectFailed(e));
+        }
+        Spent {
+            transmit: b.transmit,
+            events: b.events,
         }
     }
 
@@ -370,7 +388,8 @@ impl<P: Platform, U: Send> Client<P, U> {
                 .send(now, path, payload, format, confirmable, user)?;
             Ok(self.drain(i))
         })?;
-        self.run(batch, &mut |_| {});
+        let spent = self.run(batch, &mut |_| {});
+        self.with(|i| spent.give_back(&mut i.session));
         Ok(())
     }
 
@@ -466,9 +485,20 @@ impl<P: Platform, U: Send> Client<P, U> {
     /// One datagram from the transport: judged and dropped (counted, and
     /// named in a debug line) or processed. `truncated`: it filled the
     /// whole buffer, so it was (or may have been) cut short.
-    fn receive(&self, data: &[u8], truncated: bool, on_event: &mut dyn FnMut(ClientEvent<U>)) {
+    /// `spent`: the previous batch's vectors, given back under this lock
+    /// and replaced by this batch's.
+    fn receive(
+        &self,
+        data: &[u8],
+        truncated: bool,
+        spent: &mut Option<Spent<U>>,
+        on_event: &mut dyn FnMut(ClientEvent<U>),
+    ) {
         let now = self.platform.now_ms();
         let (batch, before, after) = self.with(|i| {
+            if let Some(s) = spent.take() {
+                s.give_back(&mut i.session);
+            }
             i.link.datagram_received();
             let before = i.session.drops();
             if truncated {
@@ -481,7 +511,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         if let Some(k) = (0..DROP_REASONS.len()).find(|&k| after[k] != before[k]) {
             self.log(LogLevel::Debug, &["datagram dropped: ", DROP_REASONS[k]]);
         }
-        self.run(batch, on_event);
+        *spent = Some(self.run(batch, on_event));
     }
 
     /// Stops a turn in progress from reading more datagrams (the C API's
@@ -532,10 +562,10 @@ impl<P: Platform, U: Send> Client<P, U> {
             self.with(|i| (self.drain(i), i.session.poll_timeout(), i.rx.take()));
         batch.connect_failed = connect_failed;
         let transport = batch.transport.clone();
-        self.run(batch, on_event);
+        let mut spent = Some(self.run(batch, on_event));
         let Some(t) = transport.filter(|_| !self.is_closing()) else {
             if let Some(buf) = rx {
-                self.give_back_rx(buf);
+                self.give_back_rx(buf, spent);
             }
             // No transport and none to be had: don't spin.
             let spent = self.platform.now_ms().saturating_sub(start);
@@ -554,7 +584,12 @@ impl<P: Platform, U: Send> Client<P, U> {
         for _ in 0..32 {
             match t.recv(&mut buf, timeout) {
                 Ok(Some(n)) => {
-                    self.receive(&buf[..n.min(buf.len())], n >= buf.len(), on_event);
+                    self.receive(
+                        &buf[..n.min(buf.len())],
+                        n >= buf.len(),
+                        &mut spent,
+                        on_event,
+                    );
                     if self.is_closing() {
                         break;
                     }
@@ -586,13 +621,16 @@ impl<P: Platform, U: Send> Client<P, U> {
                 }
             }
         }
-        self.give_back_rx(buf);
+        self.give_back_rx(buf, spent);
     }
 
     /// Returns a receive buffer to the client, unless a concurrent reader
-    /// already put its own back.
-    fn give_back_rx(&self, buf: Box<[u8]>) {
+    /// already put its own back, and the last batch's vectors.
+    fn give_back_rx(&self, buf: Box<[u8]>, spent: Option<Spent<U>>) {
         self.with(|i| {
+            if let Some(s) = spent {
+                s.give_back(&mut i.session);
+            }
             if i.rx.is_none() {
                 i.rx = Some(buf);
             }

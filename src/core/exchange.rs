@@ -136,8 +136,32 @@ struct Entry<T> {
     data: T,
     mid: u16,
     token: [u8; 8],
+    /// The datagram (its first `wire_len` bytes), then whatever the layer
+    /// above keeps with the exchange (an uplink's path and payload, to
+    /// encode it again): one allocation for both.
     datagram: Vec<u8>,
+    wire_len: u16,
     wait: Wait,
+}
+
+/// Buffers kept for the datagrams queued to go out (copies of an
+/// exchange's datagram, empty ACKs and RSTs), which the layer above hands
+/// back once sent ([`Exchanges::recycle`]): a steady stream of uplinks then
+/// allocates nothing for them. One: each is a datagram's worth of RAM kept
+/// idle, and an uplink answered in its ACK needs no other; a buffer of more
+/// than `SPARE_CAPACITY` bytes is let go rather than kept.
+const SPARE_BUFFERS: usize = 1;
+const SPARE_CAPACITY: usize = 320;
+/// Largest queue (and event queue, in the session) kept for reuse: what a
+/// steady stream needs (a vector's first allocation holds four).
+pub(crate) const SPARE_QUEUE: usize = 4;
+
+impl<T> Entry<T> {
+    /// The data, the buffer, and where in it the datagram ends.
+    fn into_parts(self) -> (T, Vec<u8>, usize) {
+        let wire = usize::from(self.wire_len);
+        (self.data, self.datagram, wire)
+    }
 }
 
 /// Message ids of CON/NON responses already handled, for RFC 7252
@@ -157,6 +181,9 @@ pub struct Exchanges<T> {
     // Plain vectors used as queues: they hold a handful of items between
     // two drains, and VecDeque's ring logic costs flash on a Cortex-M.
     transmit: Vec<Vec<u8>>,
+    /// An empty queue with capacity, swapped in by `take_transmit`.
+    spare_queue: Vec<Vec<u8>>,
+    spare: Vec<Vec<u8>>,
     ended: Vec<Ended<T>>,
     seen: [Option<u16>; SEEN_RING],
     seen_pos: usize,
@@ -178,6 +205,8 @@ impl<T> Exchanges<T> {
             token_counter: 0,
             list: Vec::new(),
             transmit: Vec::new(),
+            spare_queue: Vec::new(),
+            spare: Vec::new(),
             ended: Vec::new(),
             seen: [None; SEEN_RING],
             seen_pos: 0,
@@ -236,14 +265,16 @@ impl<T> Exchanges<T> {
         (mid, token)
     }
 
-    /// Sends `datagram` (encoded with `mid` and `token` from
-    /// [`Exchanges::next_ids`]) and starts its timers.
+    /// Sends the first `wire_len` bytes of `datagram` (encoded with `mid`
+    /// and `token` from [`Exchanges::next_ids`]; what follows is kept for
+    /// the layer above) and starts its timers.
     pub fn start(
         &mut self,
         now: u64,
         data: T,
         (mid, token): (u16, [u8; 8]),
         datagram: Vec<u8>,
+        wire_len: usize,
         confirmable: bool,
     ) {
         let wait = if confirmable {
@@ -268,32 +299,42 @@ impl<T> Exchanges<T> {
                 deadline: now + u64::from(self.timing.non_lifetime_ms),
             }
         };
-        self.queue(datagram.clone());
-        self.push(data, (mid, token), datagram, wait);
+        let wire_len = wire_len.min(datagram.len());
+        self.queue_copy(datagram.get(..wire_len).unwrap_or_default());
+        self.push(data, (mid, token), datagram, wire_len, wait);
     }
 
-    /// Keeps `data` with no datagram and no timer until
-    /// [`Exchanges::pop_held`].
-    pub fn park(&mut self, data: T) {
+    /// Keeps `data`, and `kept` for the layer above, with no datagram and
+    /// no timer until [`Exchanges::pop_held`].
+    pub fn park(&mut self, data: T, kept: Vec<u8>) {
         let ids = self.next_ids();
-        self.push(data, ids, Vec::new(), Wait::Held);
+        self.push(data, ids, kept, 0, Wait::Held);
     }
 
     #[inline]
-    fn push(&mut self, data: T, (mid, token): (u16, [u8; 8]), datagram: Vec<u8>, wait: Wait) {
+    fn push(
+        &mut self,
+        data: T,
+        (mid, token): (u16, [u8; 8]),
+        datagram: Vec<u8>,
+        wire_len: usize,
+        wait: Wait,
+    ) {
         self.list.push(Box::new(Entry {
             data,
             mid,
             token,
             datagram,
+            wire_len: wire_len as u16,
             wait,
         }));
     }
 
-    /// Removes the oldest held exchange and returns its data.
-    pub fn pop_held(&mut self) -> Option<T> {
+    /// Removes the oldest held exchange and returns its data and its
+    /// buffer (see [`Exchanges::accept`]).
+    pub fn pop_held(&mut self) -> Option<(T, Vec<u8>, usize)> {
         let i = self.list.iter().position(|e| e.wait == Wait::Held)?;
-        Some(self.list.remove(i).data)
+        Some(self.list.remove(i).into_parts())
     }
 
     /// Ends every exchange at once, held ones included, as timed out: for
@@ -320,9 +361,45 @@ impl<T> Exchanges<T> {
         (!self.transmit.is_empty()).then(|| self.transmit.remove(0))
     }
 
-    /// Datagrams waiting to go out, oldest first.
+    /// Datagrams waiting to go out, oldest first. Hand the vector back
+    /// with [`Exchanges::recycle`] once they are sent.
     pub fn take_transmit(&mut self) -> Vec<Vec<u8>> {
-        core::mem::take(&mut self.transmit)
+        core::mem::replace(&mut self.transmit, core::mem::take(&mut self.spare_queue))
+    }
+
+    /// Takes back what [`Exchanges::take_transmit`] gave, sent: its
+    /// buffers serve the next datagrams queued.
+    pub fn recycle(&mut self, mut sent: Vec<Vec<u8>>) {
+        for buf in sent.drain(..) {
+            if self.spare.len() < SPARE_BUFFERS && buf.capacity() <= SPARE_CAPACITY {
+                self.spare.push(buf);
+            }
+        }
+        // A queue grown by a burst is let go: kept, it would hold that
+        // burst's worth of RAM idle.
+        if sent.capacity() > self.spare_queue.capacity() && sent.capacity() <= SPARE_QUEUE {
+            self.spare_queue = sent;
+        }
+    }
+
+    /// An empty buffer for a datagram to queue.
+    fn buffer(&mut self) -> Vec<u8> {
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.clear();
+        buf
+    }
+
+    fn queue_copy(&mut self, datagram: &[u8]) {
+        let mut buf = self.buffer();
+        buf.extend_from_slice(datagram);
+        self.queue(buf);
+    }
+
+    /// Queues an empty message (ACK or RST) for `mid`.
+    fn queue_empty(&mut self, ty: Type, mid: u16) {
+        let mut buf = self.buffer();
+        message::empty_into(&mut buf, ty, mid);
+        self.queue(buf);
     }
 
     /// The oldest exchange that ended without a response, not yet
@@ -387,8 +464,11 @@ impl<T> Exchanges<T> {
             timeout,
             deadline: now + timeout,
         };
-        let d = e.datagram.clone();
-        self.queue(d);
+        let wire = e.datagram.len().min(usize::from(e.wire_len));
+        let mut buf = self.buffer();
+        let e = &self.list[i];
+        buf.extend_from_slice(e.datagram.get(..wire).unwrap_or_default());
+        self.queue(buf);
     }
 
     /// Sends every unanswered CON again at once, without spending one of
@@ -461,7 +541,7 @@ impl<T> Exchanges<T> {
         if let [first, _, hi, lo, ..] = *data {
             // Version 1, type CON (RFC 7252 §3: other versions are ignored).
             if first >> 4 == 0x4 {
-                self.queue(message::empty(Type::Reset, u16::from_be_bytes([hi, lo])));
+                self.queue_empty(Type::Reset, u16::from_be_bytes([hi, lo]));
             }
         }
     }
@@ -510,7 +590,7 @@ impl<T> Exchanges<T> {
         if self.seen.contains(&Some(mid)) {
             self.counters.rx_duplicates = self.counters.rx_duplicates.wrapping_add(1);
             if con {
-                self.queue(message::empty(Type::Acknowledgement, mid));
+                self.queue_empty(Type::Acknowledgement, mid);
             }
             return None;
         }
@@ -533,7 +613,7 @@ impl<T> Exchanges<T> {
 
     fn refuse(&mut self, con: bool, mid: u16) {
         if con {
-            self.queue(message::empty(Type::Reset, mid));
+            self.queue_empty(Type::Reset, mid);
         }
         self.unmatched();
     }
@@ -553,11 +633,19 @@ impl<T> Exchanges<T> {
         &self.list[incoming.index].data
     }
 
-    /// Ends the exchange with this response and returns its data; a CON
+    /// The buffer of the exchange `incoming` answers (see
+    /// [`Exchanges::accept`]), to write the response's payload into.
+    pub fn buffer_of(&mut self, incoming: &Incoming) -> &mut Vec<u8> {
+        &mut self.list[incoming.index].datagram
+    }
+
+    /// Ends the exchange with this response and returns its data, and its
+    /// buffer: what was kept after the datagram, at `wire_len` (for the
+    /// layer above to encode it again, or to reuse the allocation); a CON
     /// response is acknowledged.
-    pub fn accept(&mut self, incoming: &Incoming) -> T {
+    pub fn accept(&mut self, incoming: &Incoming) -> (T, Vec<u8>, usize) {
         self.settle(incoming);
-        self.list.swap_remove(incoming.index).data
+        self.list.swap_remove(incoming.index).into_parts()
     }
 
     /// Keeps the exchange, parked as by [`Exchanges::park`], and settles
@@ -575,7 +663,7 @@ impl<T> Exchanges<T> {
             self.seen[self.seen_pos] = Some(mid);
             self.seen_pos = (self.seen_pos + 1) % SEEN_RING;
             if con {
-                self.queue(message::empty(Type::Acknowledgement, mid));
+                self.queue_empty(Type::Acknowledgement, mid);
             }
         }
     }
@@ -625,7 +713,11 @@ mod tests {
     /// Starts an exchange carrying `tag`; returns the request sent.
     fn start(ex: &mut Exchanges<u32>, now: u64, tag: u32, confirmable: bool) -> Packet {
         let ids = ex.next_ids();
-        ex.start(now, tag, ids, request(ids, confirmable), confirmable);
+        let mut d = request(ids, confirmable);
+        let wire = d.len();
+        // What the layer above keeps after the datagram is not sent.
+        d.extend_from_slice(b"kept");
+        ex.start(now, tag, ids, d, wire, confirmable);
         Packet::from_bytes(&ex.poll_transmit().unwrap()).unwrap()
     }
 
@@ -657,7 +749,7 @@ mod tests {
         );
         let incoming = ex.receive(10, &ack).expect("matched");
         assert_eq!((incoming.code, *ex.data(&incoming)), (0x45, 42));
-        assert_eq!(ex.accept(&incoming), 42);
+        assert_eq!(ex.accept(&incoming).0, 42);
         assert!(ex.is_empty());
         assert_eq!(
             ex.poll_transmit(),
@@ -710,7 +802,7 @@ mod tests {
         );
         let separate = answer(&req, MessageType::Confirmable, 0x7001, content());
         let incoming = ex.receive(6, &separate).expect("matched by token");
-        assert_eq!(ex.accept(&incoming), 5);
+        assert_eq!(ex.accept(&incoming).0, 5);
         let ack = Packet::from_bytes(&ex.poll_transmit().unwrap()).unwrap();
         assert_eq!(ack.header.get_type(), MessageType::Acknowledgement);
         assert_eq!(ack.header.message_id, 0x7001);
@@ -853,7 +945,7 @@ mod tests {
         assert_eq!(ex.counters().rx_truncated, 1);
         // The well-formed answer still matches.
         let incoming = ex.receive(3, &ack).expect("matched");
-        assert_eq!(ex.accept(&incoming), 8);
+        assert_eq!(ex.accept(&incoming).0, 8);
     }
 
     #[test]
@@ -868,17 +960,47 @@ mod tests {
         );
         let incoming = ex.receive(1, &ack).unwrap();
         ex.hold(&incoming, |t| *t += 100);
-        ex.park(2);
+        ex.park(2, b"two".to_vec());
         assert_eq!(ex.poll_timeout(), None);
         assert!(
             ex.receive(2, &ack).is_none(),
             "a held exchange takes no response"
         );
         assert_eq!(
-            (ex.pop_held(), ex.pop_held(), ex.pop_held()),
-            (Some(101), Some(2), None)
+            (
+                ex.pop_held().map(|(t, b, w)| (t, b[w..].to_vec())),
+                ex.pop_held(),
+                ex.pop_held()
+            ),
+            (
+                Some((101, b"kept".to_vec())),
+                Some((2, b"two".to_vec(), 0)),
+                None
+            )
         );
         assert!(ex.is_empty());
+    }
+
+    /// Sent datagrams handed back serve the next ones: an ACK after a
+    /// separate response is written into the buffer the request's copy
+    /// went out in.
+    #[test]
+    fn recycled_buffers_serve_the_next_datagrams() {
+        let mut ex = Exchanges::new(TIMING, 29);
+        let ids = ex.next_ids();
+        let d = request(ids, true);
+        ex.start(0, 1, ids, d.clone(), d.len(), true);
+        let sent = ex.take_transmit();
+        assert_eq!(sent, [d]);
+        let reused = sent[0].as_ptr();
+        ex.recycle(sent);
+        let req = Packet::from_bytes(&request(ids, true)).unwrap();
+        let separate = answer(&req, MessageType::Confirmable, 0x0b0b, content());
+        let incoming = ex.receive(5, &separate).expect("matched by token");
+        ex.accept(&incoming);
+        let ack = ex.take_transmit();
+        assert_eq!(ack, [message::empty(Type::Acknowledgement, 0x0b0b)]);
+        assert_eq!(ack[0].as_ptr(), reused);
     }
 
     #[test]
@@ -886,7 +1008,7 @@ mod tests {
         let mut ex = Exchanges::new(TIMING, 23);
         start(&mut ex, 0, 1, true);
         start(&mut ex, 0, 2, false);
-        ex.park(3);
+        ex.park(3, Vec::new());
         ex.end_all();
         let mut ended: Vec<u32> = core::iter::from_fn(|| ex.pop_ended())
             .map(|e| {

@@ -47,8 +47,15 @@ pub struct TooLong;
 
 /// An empty message (ACK or RST) for `mid`: four bytes, no token.
 pub fn empty(ty: Type, mid: u16) -> Vec<u8> {
+    let mut v = Vec::new();
+    empty_into(&mut v, ty, mid);
+    v
+}
+
+/// [`empty`], appended to `buf` (a recycled buffer).
+pub fn empty_into(buf: &mut Vec<u8>, ty: Type, mid: u16) {
     let [hi, lo] = mid.to_be_bytes();
-    alloc::vec![0x40 | ((ty as u8) << 4), 0, hi, lo]
+    buf.extend_from_slice(&[0x40 | ((ty as u8) << 4), 0, hi, lo]);
 }
 
 /// Builds one request in a single buffer. Options must be added in

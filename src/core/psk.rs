@@ -115,16 +115,26 @@ impl PskKey {
 
     /// [`PskKey::decrypt`], in place in one buffer that keeps room for
     /// `spare` more bytes after the plaintext.
+    pub fn decrypt_with_spare(&self, cipher: &[u8], spare: usize) -> Result<Vec<u8>, DecryptError> {
+        let mut buf = Vec::with_capacity(cipher.len() + spare);
+        self.decrypt_append(cipher, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// [`PskKey::decrypt`], appending the plaintext to `out` (decrypted in
+    /// place there: no buffer of its own). On an error `out` may hold
+    /// garbage past its former length; the caller truncates it.
     // Not inlined: where the round keys are expanded per call, its frame
     // holds them, and would stay on the stack of the caller's other work
     // (e.g. the uplinks a PSK auth answer re-encrypts).
     #[inline(never)]
-    pub fn decrypt_with_spare(&self, cipher: &[u8], spare: usize) -> Result<Vec<u8>, DecryptError> {
+    pub fn decrypt_append(&self, cipher: &[u8], out: &mut Vec<u8>) -> Result<(), DecryptError> {
         if cipher.is_empty() || cipher.len() % 16 != 0 {
             return Err(DecryptError);
         }
-        let mut buf = Vec::with_capacity(cipher.len() + spare);
-        buf.extend_from_slice(cipher);
+        let start = out.len();
+        out.extend_from_slice(cipher);
+        let buf = out.get_mut(start..).unwrap_or_default();
         self.with_cipher(|c| {
             let mut prev = *IV;
             for block in buf.chunks_exact_mut(16) {
@@ -137,7 +147,7 @@ impl PskKey {
                 prev = next;
             }
         });
-        let pad = usize::from(buf[buf.len() - 1]);
+        let pad = usize::from(buf.last().copied().unwrap_or(0));
         if pad == 0
             || pad > 16
             || buf[buf.len() - pad..]
@@ -146,8 +156,8 @@ impl PskKey {
         {
             return Err(DecryptError);
         }
-        buf.truncate(buf.len() - pad);
-        Ok(buf)
+        out.truncate(out.len() - pad);
+        Ok(())
     }
 }
 

@@ -239,10 +239,12 @@ enum Kind<U> {
     Uplink(Uplink<U>),
 }
 
+/// An uplink's path and payload are not here: they follow its datagram in
+/// the exchange's buffer (one allocation per uplink), `path_len` bytes of
+/// path then the payload, and are read back from there to encode it again.
 struct Uplink<U> {
     user: U,
-    path: String,
-    payload: Vec<u8>,
+    path_len: u8,
     format: u8,
     confirmable: bool,
     /// Already re-sent once after a 4.01: a second 4.01 is delivered.
@@ -273,6 +275,8 @@ pub struct Session<U> {
     // A plain vector used as a queue: it holds a handful of events between
     // two drains, and VecDeque's ring logic costs flash on a Cortex-M.
     events: Vec<Event<U>>,
+    /// An empty event queue with capacity, swapped in by `take_events`.
+    spare_events: Vec<Event<U>>,
     rx_decrypt_failed: u32,
     reauths: u32,
     /// Counts successful authentications.
@@ -299,6 +303,7 @@ impl<U> Session<U> {
             cfg,
             auth: Auth::None,
             events: Vec::new(),
+            spare_events: Vec::new(),
             rx_decrypt_failed: 0,
             reauths: 0,
             auth_gen: 0,
@@ -430,7 +435,9 @@ impl<U> Session<U> {
         if let Auth::Done(old) = core::mem::replace(&mut self.auth, Auth::InProgress { reauth }) {
             self.old_key = old.key;
         }
-        self.exchanges.start(now, Kind::Auth, ids, datagram, true);
+        let wire = datagram.len();
+        self.exchanges
+            .start(now, Kind::Auth, ids, datagram, wire, true);
     }
 
     /// Queues an uplink `POST <path>`. `format` is [`FORMAT_JSON`] or
@@ -455,8 +462,8 @@ impl<U> Session<U> {
         }
         let up = Uplink {
             user,
-            path: path.into(),
-            payload: payload.into(),
+            // check_path bounds a path to MAX_PATH_LEN (< 256) bytes.
+            path_len: path.len() as u8,
             format,
             confirmable,
             reauthed: false,
@@ -464,44 +471,60 @@ impl<U> Session<U> {
         };
         if let Auth::InProgress { reauth: true } = self.auth {
             // Size check now, so the caller hears about it synchronously.
-            if estimated_size(&up, 64, true) > MAX_PDU {
+            if estimated_size(path.as_bytes(), payload, 64, true) > MAX_PDU {
                 return Err((SendError::MessageTooLong, up.user));
             }
-            self.exchanges.park(Kind::Uplink(up));
+            let mut kept = Vec::with_capacity(path.len() + payload.len());
+            kept.extend_from_slice(path.as_bytes());
+            kept.extend_from_slice(payload);
+            self.exchanges.park(Kind::Uplink(up), kept);
             return Ok(());
         }
-        self.launch(now, up)
+        self.launch(now, up, path.as_bytes(), payload)
     }
 
     /// Encodes `up` with fresh ids and the current token, and sends it.
-    fn launch(&mut self, now: u64, up: Uplink<U>) -> Result<(), (SendError, U)> {
+    fn launch(
+        &mut self,
+        now: u64,
+        up: Uplink<U>,
+        path: &[u8],
+        payload: &[u8],
+    ) -> Result<(), (SendError, U)> {
         let ids = self.exchanges.next_ids();
-        match self.encode_uplink(&up, ids) {
-            Ok(datagram) => {
+        match self.encode_uplink(&up, path, payload, ids) {
+            Ok((datagram, wire)) => {
                 let confirmable = up.confirmable;
                 self.exchanges
-                    .start(now, Kind::Uplink(up), ids, datagram, confirmable);
+                    .start(now, Kind::Uplink(up), ids, datagram, wire, confirmable);
                 Ok(())
             }
             Err(e) => Err((e, up.user)),
         }
     }
 
-    /// Sends a message again after a new token; one that no longer encodes
-    /// is reported as failed.
-    fn relaunch(&mut self, now: u64, up: Uplink<U>) {
-        if let Err((_, user)) = self.launch(now, up) {
+    /// Sends a message again after a new token, from its path and payload
+    /// kept at `wire` in `buf`; one that no longer encodes is reported as
+    /// failed.
+    fn relaunch(&mut self, now: u64, up: Uplink<U>, buf: &[u8], wire: usize) {
+        let body = buf.get(wire..).unwrap_or_default();
+        let (path, payload) = body.split_at(usize::from(up.path_len).min(body.len()));
+        if let Err((_, user)) = self.launch(now, up, path, payload) {
             self.events.push(Event::SendFailed { user });
         }
     }
 
     /// Builds the uplink datagram with the current token (and, in PSK mode,
     /// the next sequence number and the encrypted payload).
+    /// Returns the buffer and the datagram's length in it: the path and
+    /// the payload follow, kept for [`Session::relaunch`].
     fn encode_uplink(
         &mut self,
         up: &Uplink<U>,
+        path: &[u8],
+        payload: &[u8],
         (mid, token): (u16, [u8; 8]),
-    ) -> Result<Vec<u8>, SendError> {
+    ) -> Result<(Vec<u8>, usize), SendError> {
         let Auth::Done(authed) = &mut self.auth else {
             return Err(SendError::NotAuthed);
         };
@@ -510,19 +533,20 @@ impl<U> Session<U> {
         } else {
             Type::NonConfirmable
         };
-        let capacity = estimated_size(up, authed.token.len(), authed.key.is_some());
-        let mut w = RequestWriter::new(capacity, ty, message::CODE_POST, mid, &token);
-        for seg in segments(&up.path) {
+        let capacity = estimated_size(path, payload, authed.token.len(), authed.key.is_some());
+        // Room for the path and payload kept after the datagram too.
+        let room = capacity + path.len() + payload.len();
+        let mut w = RequestWriter::new(room, ty, message::CODE_POST, mid, &token);
+        for seg in segments(path) {
             w.option(message::OPTION_URI_PATH, seg);
         }
         w.option_uint(message::OPTION_CONTENT_FORMAT, up.format.into());
         w.option_uint(message::OPTION_ACCEPT, up.format.into());
         w.option(OPTION_TOKEN, authed.token.as_bytes());
         let Some(key) = &authed.key else {
-            w.payload(&up.payload);
-            let d = w.finish(MAX_PDU).map_err(|_| SendError::MessageTooLong);
-            debug_assert!(d.as_ref().map_or(true, |d| d.len() <= capacity));
-            return d;
+            w.payload(payload);
+            let d = w.finish(MAX_PDU).map_err(|_| SendError::MessageTooLong)?;
+            return Ok(keep_body(d, capacity, path, payload));
         };
         let mut num = sign::itoa_buf();
         #[cfg(feature = "session-store")]
@@ -539,15 +563,11 @@ impl<U> Session<U> {
             key.encrypt_to(seq, out);
         }
         // PKCS#7 pads even an empty payload to a block.
-        key.encrypt_to(
-            &up.payload,
-            w.payload_space(psk::cipher_len(up.payload.len())),
-        );
+        key.encrypt_to(payload, w.payload_space(psk::cipher_len(payload.len())));
         let d = w.finish(MAX_PDU).map_err(|_| SendError::MessageTooLong)?;
-        debug_assert!(d.len() <= capacity, "estimated_size is an upper bound");
         // Spent only when the message goes out, so the numbers stay dense.
         authed.next_seq += 1;
-        Ok(d)
+        Ok(keep_body(d, capacity, path, payload))
     }
 
     /// Next datagram to hand to the transport.
@@ -564,7 +584,21 @@ impl<U> Session<U> {
     /// Every pending event, oldest first (what repeated
     /// [`Session::poll_event`] calls would return).
     pub fn take_events(&mut self) -> Vec<Event<U>> {
-        core::mem::take(&mut self.events)
+        core::mem::replace(&mut self.events, core::mem::take(&mut self.spare_events))
+    }
+
+    /// Takes back the vectors [`Session::take_transmit`] and
+    /// [`Session::take_events`] gave, once their datagrams are sent and
+    /// their events delivered, to reuse their memory: a driver that does so
+    /// allocates nothing per uplink beyond its exchange (record and
+    /// datagram). Events still in `events` are dropped.
+    pub fn recycle(&mut self, transmit: Vec<Vec<u8>>, mut events: Vec<Event<U>>) {
+        self.exchanges.recycle(transmit);
+        events.clear();
+        let fits = events.capacity() <= super::exchange::SPARE_QUEUE;
+        if fits && events.capacity() > self.spare_events.capacity() {
+            self.spare_events = events;
+        }
     }
 
     /// Next event for the application.
@@ -615,7 +649,7 @@ impl<U> Session<U> {
         self.auth = Auth::None;
         self.events.push(Event::AuthFailed { code });
         // Messages held for a re-authentication cannot be sent any more.
-        while let Some(kind) = self.exchanges.pop_held() {
+        while let Some((kind, ..)) = self.exchanges.pop_held() {
             if let Kind::Uplink(u) = kind {
                 self.events.push(Event::SendFailed { user: u.user });
             }
@@ -665,10 +699,10 @@ impl<U> Session<U> {
         if stale && matches!(self.auth, Auth::Done(_)) {
             // Sent with a token that a re-authentication has already
             // replaced: just send it again with the new one.
-            if let Kind::Uplink(mut up) = self.exchanges.accept(&incoming) {
+            if let (Kind::Uplink(mut up), buf, wire) = self.exchanges.accept(&incoming) {
                 up.reauthed = true;
                 up.auth_gen = self.auth_gen;
-                self.relaunch(now, up);
+                self.relaunch(now, up, &buf, wire);
             }
             return;
         }
@@ -687,44 +721,50 @@ impl<U> Session<U> {
 
     /// Hands an uplink's response to the application; a PSK payload that
     /// does not decrypt is dropped and the exchange goes on.
+    ///
+    /// The payload (decrypted in PSK mode) is delivered in the exchange's
+    /// own buffer, which its datagram no longer needs: written after what
+    /// the buffer holds (so a payload that fails to decrypt leaves the
+    /// exchange as it was), then moved to the front. Usually the buffer's
+    /// spare capacity holds it: no allocation per response.
     #[inline]
     fn deliver(&mut self, incoming: Incoming) {
-        let body = &incoming.message.payload;
-        let payload = if body.is_empty() {
-            Vec::new()
-        } else if self.cfg.security != Security::Psk {
-            with_spare(body, 1)
-        } else {
-            match self
-                .reply_key(&incoming)
-                .map(|k| k.decrypt_with_spare(body, 1))
-            {
-                Some(Ok(plain)) => plain,
-                _ => {
-                    self.rx_decrypt_failed = self.rx_decrypt_failed.wrapping_add(1);
-                    return;
-                }
-            }
+        let body = incoming.message.payload;
+        let psk = self.cfg.security == Security::Psk && !body.is_empty();
+        let sent_under = match self.exchanges.data(&incoming) {
+            Kind::Uplink(u) => Some(u.auth_gen),
+            Kind::Auth => None,
         };
+        let key = if psk {
+            reply_key(&self.auth, self.old_key.as_ref(), self.auth_gen, sent_under)
+        } else {
+            None
+        };
+        let buf = self.exchanges.buffer_of(&incoming);
+        let kept = buf.len();
+        let written = match key {
+            _ if body.is_empty() => Ok(()),
+            None if psk => Err(psk::DecryptError),
+            None => {
+                buf.extend_from_slice(body);
+                Ok(())
+            }
+            Some(k) => k.decrypt_append(body, buf),
+        };
+        if written.is_err() {
+            buf.truncate(kept);
+            self.rx_decrypt_failed = self.rx_decrypt_failed.wrapping_add(1);
+            return;
+        }
         let code = incoming.code;
-        if let Kind::Uplink(u) = self.exchanges.accept(&incoming) {
+        if let (Kind::Uplink(u), mut payload, _) = self.exchanges.accept(&incoming) {
+            payload.drain(..kept);
             self.events.push(Event::Response {
                 user: u.user,
                 code,
                 payload,
             });
         }
-    }
-
-    /// PSK: the key an uplink's answer is encrypted with, the one of the
-    /// authentication the uplink was sent under: the current one, or the
-    /// one before it (a re-authentication may be running or just done).
-    fn reply_key(&self, incoming: &Incoming) -> Option<&PskKey> {
-        let current = match (&self.auth, self.exchanges.data(incoming)) {
-            (Auth::Done(a), Kind::Uplink(u)) if u.auth_gen == self.auth_gen => a.key.as_ref(),
-            _ => None,
-        };
-        current.or(self.old_key.as_ref())
     }
 
     fn auth_answered(&mut self, now: u64, code: u8, payload: &[u8]) {
@@ -774,10 +814,10 @@ impl<U> Session<U> {
         self.auth_gen = self.auth_gen.wrapping_add(1);
         self.events.push(Event::Authenticated);
         // Send what waited for the new token, with fresh ids.
-        while let Some(kind) = self.exchanges.pop_held() {
+        while let Some((kind, buf, wire)) = self.exchanges.pop_held() {
             if let Kind::Uplink(mut up) = kind {
                 up.auth_gen = self.auth_gen;
-                self.relaunch(now, up);
+                self.relaunch(now, up, &buf, wire);
             }
         }
     }
@@ -945,19 +985,9 @@ pub fn check_path(path: &str) -> Result<(), SendError> {
     Ok(())
 }
 
-/// A copy of `bytes` with room for `spare` more: the C ABI appends a NUL to
-/// every payload it hands out, and this saves that append a reallocation.
-fn with_spare(bytes: &[u8], spare: usize) -> Vec<u8> {
-    let mut v = Vec::with_capacity(bytes.len() + spare);
-    v.extend_from_slice(bytes);
-    v
-}
-
 /// The non-empty `/`-separated segments of a path, as Uri-Path values.
-fn segments(path: &str) -> impl Iterator<Item = &[u8]> {
-    path.as_bytes()
-        .split(|&b| b == b'/')
-        .filter(|s| !s.is_empty())
+fn segments(path: &[u8]) -> impl Iterator<Item = &[u8]> {
+    path.split(|&b| b == b'/').filter(|s| !s.is_empty())
 }
 
 /// Upper bound of an uplink's datagram size, close enough to serve as the
@@ -966,10 +996,38 @@ fn segments(path: &str) -> impl Iterator<Item = &[u8]> {
 /// header each (a path is at most 135 bytes); Content-Format and Accept 2
 /// each; the token option 5; in PSK mode the seq option (at most 2 + 32)
 /// and a block of padding.
-fn estimated_size<U>(up: &Uplink<U>, token_len: usize, psk: bool) -> usize {
-    let path = up.path.len() + 2 * up.path.len().div_ceil(2);
+fn estimated_size(path: &[u8], payload: &[u8], token_len: usize, psk: bool) -> usize {
+    let path = path.len() + 2 * path.len().div_ceil(2);
     let psk_extra = if psk { 34 + 16 } else { 0 };
-    12 + path + 4 + 5 + token_len + 1 + up.payload.len() + psk_extra
+    12 + path + 4 + 5 + token_len + 1 + payload.len() + psk_extra
+}
+
+/// PSK: the key an uplink's answer is encrypted with, the one of the
+/// authentication the uplink was sent under (`sent_under`, its generation):
+/// the current one, or the one before it (a re-authentication may be
+/// running or just done). Over the session's fields, not `&self`, so the
+/// exchange's buffer can be borrowed beside it.
+fn reply_key<'k>(
+    auth: &'k Auth,
+    old_key: Option<&'k PskKey>,
+    auth_gen: u32,
+    sent_under: Option<u32>,
+) -> Option<&'k PskKey> {
+    let current = match auth {
+        Auth::Done(a) if sent_under == Some(auth_gen) => a.key.as_ref(),
+        _ => None,
+    };
+    current.or(old_key)
+}
+
+/// An uplink's datagram `d` with its path and payload appended (the
+/// capacity reserved for them: no reallocation), and the datagram's length.
+fn keep_body(mut d: Vec<u8>, capacity: usize, path: &[u8], payload: &[u8]) -> (Vec<u8>, usize) {
+    debug_assert!(d.len() <= capacity, "estimated_size is an upper bound");
+    let wire = d.len();
+    d.extend_from_slice(path);
+    d.extend_from_slice(payload);
+    (d, wire)
 }
 
 /// The message layer's judgement of a datagram, not inlined: its decoding
@@ -1269,7 +1327,17 @@ pub(crate) mod tests {
         answer(&mut s, 30, &d, ResponseType::Content, &[7u8; 16]);
         assert_eq!(s.stats().rx_decrypt_failed, 1);
         assert_eq!(s.poll_event(), None);
-        answer(&mut s, 31, &d, ResponseType::Content, &key.encrypt(b"ok"));
+        // The exchange goes on with its datagram intact (the failed
+        // plaintext was written after it in its buffer, then cut off).
+        s.handle_timeout(10_000);
+        assert_eq!(s.poll_transmit().as_deref(), Some(&d[..]));
+        answer(
+            &mut s,
+            10_001,
+            &d,
+            ResponseType::Content,
+            &key.encrypt(b"ok"),
+        );
         assert_eq!(
             s.poll_event(),
             Some(Event::Response {

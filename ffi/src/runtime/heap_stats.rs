@@ -1,6 +1,6 @@
 //! What the library has allocated through the firmware's `HAL_Malloc`
-//! (feature `firmware`): bytes in use now, the high-water mark, and live
-//! blocks. Requested sizes only; the firmware's allocator adds its own
+//! (feature `firmware`): bytes in use now, the high-water mark, live
+//! blocks, and every allocation made (a reallocation counts as one). Requested sizes only; the firmware's allocator adds its own
 //! per-block overhead on top. Read by `IOT_DumpMemoryStats`.
 
 use portable_atomic::{AtomicUsize, Ordering};
@@ -8,18 +8,22 @@ use portable_atomic::{AtomicUsize, Ordering};
 static IN_USE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 static BLOCKS: AtomicUsize = AtomicUsize::new(0);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HeapStats {
     pub in_use: usize,
     pub peak: usize,
     pub blocks: usize,
+    /// Since start: what the allocation-count test reads per uplink.
+    pub allocations: usize,
 }
 
 pub(crate) fn allocated(size: usize) {
     let now = IN_USE.fetch_add(size, Ordering::Relaxed) + size;
     PEAK.fetch_max(now, Ordering::Relaxed);
     BLOCKS.fetch_add(1, Ordering::Relaxed);
+    ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
 }
 
 pub(crate) fn freed(size: usize) {
@@ -32,5 +36,6 @@ pub fn snapshot() -> HeapStats {
         in_use: IN_USE.load(Ordering::Relaxed),
         peak: PEAK.load(Ordering::Relaxed),
         blocks: BLOCKS.load(Ordering::Relaxed),
+        allocations: ALLOCATIONS.load(Ordering::Relaxed),
     }
 }
