@@ -20,12 +20,29 @@ mkdir -p "$out"
 gcc -Wall -Wextra -Werror -std=c99 -D_DEFAULT_SOURCE -O2 -Iinclude bench/cpu/uplinks.c hal/linux/*.c \
     "$target/release/libiotx_coap.a" $(pkg-config --libs openssl) -lpthread -o "$out/uplinks"
 
-instructions() { # mode n
+instructions() { # mode n -> total; keeps the profile in $out/callgrind-MODE-N.out
     local log=$out/callgrind-$1-$2.log
     tests/e2e/with_sim.sh "$target/release/iotx-coap-sim" "$1" \
-        valgrind --tool=callgrind --callgrind-out-file=/dev/null --log-file="$log" \
+        valgrind --tool=callgrind --callgrind-out-file="$out/callgrind-$1-$2.out" --log-file="$log" \
         "$out/uplinks" @URL@ "$2" >/dev/null
     sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$log"
+}
+
+# Self cost by function, "instructions<TAB>function" (no file names).
+by_function() {
+    callgrind_annotate --inclusive=no --threshold=100 "$1" 2>/dev/null |
+        awk '/^ *[0-9,]+ .*[^ ]:/ { n = $1; gsub(",", "", n); $1 = ""; if ($2 ~ /^\(/) $2 = "";
+             sub(/^ +/, ""); sub(/^[^:]*:/, ""); sub(/ \[.*\]$/, ""); cost[$0] += n }
+             END { for (f in cost) print cost[f] "\t" f }'
+}
+
+# The functions one uplink spends most in: (N=110 - N=10) / 100 each.
+top_contributors() { # mode
+    join -t $'\t' -1 2 -2 2 -a 1 -e 0 -o 0,1.1,2.1 \
+        <(by_function "$out/callgrind-$1-110.out" | sort -t $'\t' -k2,2) \
+        <(by_function "$out/callgrind-$1-10.out" | sort -t $'\t' -k2,2) |
+        awk -F '\t' '{ d = ($2 - $3) / 100; if (d >= 40) printf "%9.0f  %s\n", d, substr($1, 1, 90) }' |
+        sort -rn | head -"${CPU_TOP:-15}"
 }
 
 echo "instructions per uplink (callgrind, whole client process, (N=110 - N=10) / 100):"
@@ -35,4 +52,8 @@ for mode in plain psk; do
     vendor=9229
     [[ $mode == psk ]] && vendor=20472
     printf '  %-5s %7d   (vendor %d)\n' "$mode" $(((large - small) / 100)) "$vendor"
+done
+for mode in plain psk; do
+    echo "top contributors per $mode uplink (instructions, self cost):"
+    top_contributors "$mode"
 done

@@ -395,8 +395,9 @@ void IOT_CloseLog(void);
 void IOT_SetLogLevel(IOT_LogLevel level);
 
 /**
- * Logs the library's heap use: bytes in use, the high-water mark and live
- * blocks, as allocated through `HAL_Malloc` (the C library's allocator).
+ * Logs the library's heap use through `HAL_Malloc` (the C library's
+ * allocator): bytes in use, the high-water mark, live blocks, and the
+ * allocations made so far.
  */
 void IOT_DumpMemoryStats(IOT_LogLevel level);
 

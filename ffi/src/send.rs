@@ -53,16 +53,17 @@ pub unsafe extern "C" fn IOT_CoAP_SendMessage(
                 core::slice::from_raw_parts(m.p_payload as *const c_uchar, usize::from(n))
             },
         };
-        if !ctx.client.is_authed() {
-            return IOTX_ERR_NOT_AUTHED;
-        }
         // SAFETY: NUL-terminated per the contract; scan is bounded.
         let path = match unsafe { c_str(p_path, IOTX_URI_MAX_LEN) } {
-            Ok(p) => p,
-            Err(_) => return IOTX_ERR_URI_TOO_LOOG,
+            Ok(p) => core::str::from_utf8(p).map_err(|_| IOTX_ERR_INVALID_PARAM),
+            Err(_) => Err(IOTX_ERR_URI_TOO_LOOG),
         };
-        let Ok(path) = core::str::from_utf8(path) else {
-            return IOTX_ERR_INVALID_PARAM;
+        let path = match path {
+            Ok(p) => p,
+            // Not authenticated is reported first, as by the session for a
+            // path it refuses; asked only here, as it takes the lock.
+            Err(_) if !ctx.client.is_authed() => return IOTX_ERR_NOT_AUTHED,
+            Err(code) => return code,
         };
         let token = ctx.next_token();
         let pending = Pending {

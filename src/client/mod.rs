@@ -546,21 +546,28 @@ impl<P: Platform, U: Send> Client<P, U> {
     /// datagrams has been handled; never spins when idle.
     pub fn poll(&self, on_event: &mut dyn FnMut(ClientEvent<U>)) {
         let start = self.platform.now_ms();
-        let connect = self.with(|i| {
+        // The receive buffer is taken under the same lock as the batch, and
+        // that is the lock of the timers too unless a transport must be
+        // made first (a concurrent reader finds no buffer and gets its own).
+        let take = |i: &mut Inner<P, U>| (self.drain(i), i.session.poll_timeout(), i.rx.take());
+        let first = self.with(|i| {
             i.session.handle_timeout(start);
             self.check_liveness(i, start);
-            i.link.claim_connect(start, i.transport.is_some(), false)
+            let connect = i.link.claim_connect(start, i.transport.is_some(), false);
+            (!connect).then(|| take(i))
         });
-        let connect_failed = match connect.then(|| self.reconnect()) {
-            Some(Err((e, true))) => Some(e),
-            _ => None,
+        let (batch, deadline, rx) = match first {
+            Some(taken) => taken,
+            None => {
+                let failed = match self.reconnect() {
+                    Err((e, true)) => Some(e),
+                    _ => None,
+                };
+                let mut taken = self.with(take);
+                taken.0.connect_failed = failed;
+                taken
+            }
         };
-        // The receive buffer is taken under the same lock as the batch (one
-        // lock per Yield fewer; a concurrent reader finds none and gets its
-        // own).
-        let (mut batch, deadline, rx) =
-            self.with(|i| (self.drain(i), i.session.poll_timeout(), i.rx.take()));
-        batch.connect_failed = connect_failed;
         let transport = batch.transport.clone();
         let mut spent = Some(self.run(batch, on_event));
         let Some(t) = transport.filter(|_| !self.is_closing()) else {

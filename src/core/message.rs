@@ -71,11 +71,11 @@ impl RequestWriter {
     /// Header and token. `capacity` is a hint: a good guess saves the
     /// buffer from growing.
     pub fn new(capacity: usize, ty: Type, code: u8, mid: u16, token: &[u8; 8]) -> Self {
-        let mut buf = Vec::with_capacity(capacity);
+        let mut buf = Vec::with_capacity(capacity.max(12));
+        let [hi, lo] = mid.to_be_bytes();
         // Version 1, type, token length 8.
-        buf.push(0x40 | ((ty as u8) << 4) | token.len() as u8);
-        buf.push(code);
-        buf.extend_from_slice(&mid.to_be_bytes());
+        let header = [0x40 | ((ty as u8) << 4) | token.len() as u8, code, hi, lo];
+        buf.extend_from_slice(&header);
         buf.extend_from_slice(token);
         RequestWriter {
             buf,
@@ -93,9 +93,12 @@ impl RequestWriter {
 
     /// Adds an unsigned-integer option in its shortest form (RFC 7252 §3.2).
     pub fn option_uint(&mut self, number: u16, value: u32) {
-        let bytes = value.to_be_bytes();
-        let skip = (value.leading_zeros() / 8) as usize;
-        self.option(number, &bytes[skip..]);
+        let len = 4 - (value.leading_zeros() / 8) as usize;
+        if self.option_header(number, len) {
+            for k in (0..len).rev() {
+                self.buf.push((value >> (8 * k)) as u8);
+            }
+        }
     }
 
     /// Adds an option of `len` bytes and returns them to be written in
@@ -118,9 +121,14 @@ impl RequestWriter {
         self.last_option = number;
         let (delta_nibble, delta_ext) = nibble(delta);
         let (len_nibble, len_ext) = nibble(len as u16);
+        // Byte by byte: most options have no extended fields, and a call to
+        // extend by an empty slice costs more than the header itself.
         self.buf.push((delta_nibble << 4) | len_nibble);
-        self.buf.extend_from_slice(delta_ext.as_slice());
-        self.buf.extend_from_slice(len_ext.as_slice());
+        for ext in [delta_ext, len_ext] {
+            for &b in ext.as_slice() {
+                self.buf.push(b);
+            }
+        }
         true
     }
 
