@@ -37,12 +37,15 @@ pub fn field(a: &[c_char]) -> Option<String> {
 /// # Safety
 /// `p` must point to readable memory up to its NUL or `max + 1` bytes.
 pub unsafe fn c_str(p: *const c_char, max: usize) -> Result<&'static [u8], bool> {
-    for i in 0..=max {
+    // A plain counted loop: `0..=max` costs an exhaustion flag per byte.
+    let mut i = 0;
+    while i <= max {
         // SAFETY: within the caller's promise.
         if unsafe { *p.add(i) } == 0 {
             // SAFETY: the i bytes before the NUL are readable.
             return Ok(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), i) });
         }
+        i += 1;
     }
     Err(true)
 }

@@ -18,6 +18,7 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::{Cell, UnsafeCell};
+#[cfg(target_has_atomic = "ptr")]
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::core::session::{
@@ -27,6 +28,8 @@ use crate::core::url::Endpoint;
 use crate::platform::{ConnectError, LogLevel, Platform, RawLock, Transport, TransportError};
 // Cores without compare-and-swap (Cortex-M0/M0+, rv32imc): see Cargo.toml.
 use link::{Link, Progress};
+#[cfg(not(target_has_atomic = "ptr"))]
+use portable_atomic::{AtomicBool, Ordering};
 #[cfg(not(target_has_atomic = "ptr"))]
 use portable_atomic_util::Arc;
 
@@ -118,6 +121,7 @@ pub struct Client<P: Platform, U> {
     inner: UnsafeCell<Inner<P, U>>,
     /// Set by [`Client::close`]: a turn in progress stops reading.
     closing: AtomicBool,
+    spent: Stash<U>,
 }
 
 // SAFETY: `inner` is only reached through `with`, under `lock`; U crosses
@@ -153,6 +157,44 @@ struct Spent<U> {
 impl<U> Spent<U> {
     fn give_back(self, session: &mut Session<U>) {
         session.recycle(self.transmit, self.events);
+    }
+}
+
+/// Where a batch's [`Spent`] vectors wait, once used with no lock held, for
+/// the next lock to give them back (so that giving back costs no lock of
+/// its own). One slot behind a flag: whoever finds it taken just lets their
+/// vectors go, which costs an allocation later, never a wait.
+struct Stash<U> {
+    busy: AtomicBool,
+    slot: UnsafeCell<Option<Spent<U>>>,
+}
+
+impl<U> Stash<U> {
+    fn new() -> Self {
+        Stash {
+            busy: AtomicBool::new(false),
+            slot: UnsafeCell::new(None),
+        }
+    }
+
+    /// Runs `f` on the slot if nobody else is at it.
+    fn try_with<R>(&self, f: impl FnOnce(&mut Option<Spent<U>>) -> R) -> Option<R> {
+        self.busy
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .ok()?;
+        // SAFETY: `busy` gives exclusive access until it is cleared below.
+        let r = f(unsafe { &mut *self.slot.get() });
+        self.busy.store(false, Ordering::Release);
+        Some(r)
+    }
+
+    fn put(&self, s: Spent<U>) {
+        // What the slot held before is dropped after the flag is cleared.
+        let _older = self.try_with(|slot| slot.replace(s));
+    }
+
+    fn take(&self) -> Option<Spent<U>> {
+        self.try_with(Option::take).flatten()
     }
 }
 
@@ -197,6 +239,7 @@ impl<P: Platform, U: Send> Client<P, U> {
                 rx: Some(rx_buffer()),
             }),
             closing: AtomicBool::new(false),
+            spent: Stash::new(),
             platform,
         })
     }
@@ -210,10 +253,15 @@ impl<P: Platform, U: Send> Client<P, U> {
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Inner<P, U>) -> R) -> R {
+        let spent = self.spent.take();
         self.lock.lock();
         let _unlock = Unlock(&self.lock);
         // SAFETY: the lock gives exclusive access until `_unlock` drops.
-        f(unsafe { &mut *self.inner.get() })
+        let inner = unsafe { &mut *self.inner.get() };
+        if let Some(s) = spent {
+            s.give_back(&mut inner.session);
+        }
+        f(inner)
     }
 
     pub fn is_authed(&self) -> bool {
@@ -333,7 +381,9 @@ impl<P: Platform, U: Send> Client<P, U> {
         log_at_endpoint(&self.platform, &self.endpoint, AUTH_FAILED, tail);
     }
 
-    fn run(&self, mut b: Batch<P, U>, on_event: &mut dyn FnMut(ClientEvent<U>)) -> Spent<U> {
+    /// Sends a batch's datagrams and delivers its events, with no lock
+    /// held; its vectors go to the stash for the next lock.
+    fn run(&self, mut b: Batch<P, U>, on_event: &mut dyn FnMut(ClientEvent<U>)) {
         if let Some(t) = &b.transport {
             for d in &b.transmit {
                 if let Err(e) = t.send(d) {
@@ -351,10 +401,10 @@ impl<P: Platform, U: Send> Client<P, U> {
         if let Some(e) = b.connect_failed {
             on_event(ClientEvent::ConnectFailed(e));
         }
-        Spent {
+        self.spent.put(Spent {
             transmit: b.transmit,
             events: b.events,
-        }
+        });
     }
 
     fn drop_transport(&self, dead: &Arc<P::Transport>) {
@@ -388,8 +438,7 @@ impl<P: Platform, U: Send> Client<P, U> {
                 .send(now, path, payload, format, confirmable, user)?;
             Ok(self.drain(i))
         })?;
-        let spent = self.run(batch, &mut |_| {});
-        self.with(|i| spent.give_back(&mut i.session));
+        self.run(batch, &mut |_| {});
         Ok(())
     }
 
@@ -485,20 +534,9 @@ impl<P: Platform, U: Send> Client<P, U> {
     /// One datagram from the transport: judged and dropped (counted, and
     /// named in a debug line) or processed. `truncated`: it filled the
     /// whole buffer, so it was (or may have been) cut short.
-    /// `spent`: the previous batch's vectors, given back under this lock
-    /// and replaced by this batch's.
-    fn receive(
-        &self,
-        data: &[u8],
-        truncated: bool,
-        spent: &mut Option<Spent<U>>,
-        on_event: &mut dyn FnMut(ClientEvent<U>),
-    ) {
+    fn receive(&self, data: &[u8], truncated: bool, on_event: &mut dyn FnMut(ClientEvent<U>)) {
         let now = self.platform.now_ms();
         let (batch, before, after) = self.with(|i| {
-            if let Some(s) = spent.take() {
-                s.give_back(&mut i.session);
-            }
             i.link.datagram_received();
             let before = i.session.drops();
             if truncated {
@@ -511,7 +549,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         if let Some(k) = (0..DROP_REASONS.len()).find(|&k| after[k] != before[k]) {
             self.log(LogLevel::Debug, &["datagram dropped: ", DROP_REASONS[k]]);
         }
-        *spent = Some(self.run(batch, on_event));
+        self.run(batch, on_event);
     }
 
     /// Stops a turn in progress from reading more datagrams (the C API's
@@ -569,10 +607,10 @@ impl<P: Platform, U: Send> Client<P, U> {
             }
         };
         let transport = batch.transport.clone();
-        let mut spent = Some(self.run(batch, on_event));
+        self.run(batch, on_event);
         let Some(t) = transport.filter(|_| !self.is_closing()) else {
             if let Some(buf) = rx {
-                self.give_back_rx(buf, spent);
+                self.give_back_rx(buf);
             }
             // No transport and none to be had: don't spin.
             let spent = self.platform.now_ms().saturating_sub(start);
@@ -591,12 +629,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         for _ in 0..32 {
             match t.recv(&mut buf, timeout) {
                 Ok(Some(n)) => {
-                    self.receive(
-                        &buf[..n.min(buf.len())],
-                        n >= buf.len(),
-                        &mut spent,
-                        on_event,
-                    );
+                    self.receive(&buf[..n.min(buf.len())], n >= buf.len(), on_event);
                     if self.is_closing() {
                         break;
                     }
@@ -628,16 +661,13 @@ impl<P: Platform, U: Send> Client<P, U> {
                 }
             }
         }
-        self.give_back_rx(buf, spent);
+        self.give_back_rx(buf);
     }
 
     /// Returns a receive buffer to the client, unless a concurrent reader
-    /// already put its own back, and the last batch's vectors.
-    fn give_back_rx(&self, buf: Box<[u8]>, spent: Option<Spent<U>>) {
+    /// already put its own back.
+    fn give_back_rx(&self, buf: Box<[u8]>) {
         self.with(|i| {
-            if let Some(s) = spent {
-                s.give_back(&mut i.session);
-            }
             if i.rx.is_none() {
                 i.rx = Some(buf);
             }

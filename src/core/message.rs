@@ -119,16 +119,18 @@ impl RequestWriter {
         }
         let delta = number - self.last_option;
         self.last_option = number;
-        let (delta_nibble, delta_ext) = nibble(delta);
-        let (len_nibble, len_ext) = nibble(len as u16);
-        // Byte by byte: most options have no extended fields, and a call to
-        // extend by an empty slice costs more than the header itself.
-        self.buf.push((delta_nibble << 4) | len_nibble);
-        for ext in [delta_ext, len_ext] {
-            for &b in ext.as_slice() {
-                self.buf.push(b);
-            }
+        let len = len as u16;
+        if delta < 13 && len < 13 {
+            // Most options: one byte, no extended fields.
+            self.buf.push((delta as u8) << 4 | len as u8);
+            return true;
         }
+        let mut h = [0u8; 5];
+        let mut n = 1;
+        let delta_nibble = extended_field(delta, &mut h, &mut n);
+        let len_nibble = extended_field(len, &mut h, &mut n);
+        h[0] = delta_nibble << 4 | len_nibble;
+        self.buf.extend_from_slice(h.get(..n).unwrap_or_default());
         true
     }
 
@@ -164,44 +166,22 @@ impl RequestWriter {
     }
 }
 
-/// Extended option length/delta: up to two bytes after the nibble.
-struct Ext {
-    bytes: [u8; 2],
-    len: usize,
-}
-
-impl Ext {
-    fn as_slice(&self) -> &[u8] {
-        &self.bytes[..self.len]
+/// RFC 7252 §3.1: a delta or length of 0..=12 fits the nibble; 13 adds one
+/// byte (v - 13), 14 adds two (v - 269). Appends the extended bytes to `h`
+/// at `*n` and returns the nibble.
+fn extended_field(v: u16, h: &mut [u8; 5], n: &mut usize) -> u8 {
+    let (nibble, ext): (u8, &[u8]) = match v {
+        0..=12 => return v as u8,
+        13..=268 => (13, &[(v - 13) as u8]),
+        _ => (14, &(v - 269).to_be_bytes()),
+    };
+    for &b in ext {
+        if let Some(slot) = h.get_mut(*n) {
+            *slot = b;
+        }
+        *n += 1;
     }
-}
-
-/// RFC 7252 §3.1: values 0..=12 fit the nibble; 13 adds one byte (v - 13),
-/// 14 adds two (v - 269).
-fn nibble(v: u16) -> (u8, Ext) {
-    match v {
-        0..=12 => (
-            v as u8,
-            Ext {
-                bytes: [0; 2],
-                len: 0,
-            },
-        ),
-        13..=268 => (
-            13,
-            Ext {
-                bytes: [(v - 13) as u8, 0],
-                len: 1,
-            },
-        ),
-        _ => (
-            14,
-            Ext {
-                bytes: (v - 269).to_be_bytes(),
-                len: 2,
-            },
-        ),
-    }
+    nibble
 }
 
 /// Why a datagram is not a message this client accepts (RFC 7252 §3,

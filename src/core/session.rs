@@ -979,10 +979,34 @@ pub fn check_path(path: &str) -> Result<(), SendError> {
         return Err(SendError::UriTooLong);
     }
     let bytes = path.as_bytes();
-    if bytes.iter().any(|&b| b == b'?' || b == b'#') || bytes.iter().all(|&b| b == b'/') {
+    if has_query_or_fragment(bytes) || bytes.iter().all(|&b| b == b'/') {
         return Err(SendError::InvalidPath);
     }
     Ok(())
+}
+
+/// Whether `bytes` hold a `?` or a `#`: eight bytes at a time (every uplink
+/// is checked, and its path is most of what it sends).
+fn has_query_or_fragment(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // A byte of `w` equal to `b` is a zero byte of `w ^ b...b`, which the
+    // classic test finds: (x - 0x01..) & !x & 0x80.. is non-zero.
+    let has = |w: u64, b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & (ONES << 7) != 0
+    };
+    let mut words = bytes.chunks_exact(8);
+    for chunk in &mut words {
+        let mut w = [0u8; 8];
+        for (d, s) in w.iter_mut().zip(chunk) {
+            *d = *s;
+        }
+        let w = u64::from_le_bytes(w);
+        if has(w, b'?') || has(w, b'#') {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| b == b'?' || b == b'#')
 }
 
 /// The non-empty `/`-separated segments of a path, as Uri-Path values.
@@ -1046,6 +1070,22 @@ fn receive<'a, U>(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn query_and_fragment_are_found_anywhere() {
+        let base = b"/topic/a1TestPK001/dev-001/update/x".to_vec();
+        assert!(!has_query_or_fragment(&base));
+        for i in 0..base.len() {
+            for c in [b'?', b'#'] {
+                let mut p = base.clone();
+                p[i] = c;
+                assert!(has_query_or_fragment(&p), "{c} at {i}");
+                assert!(has_query_or_fragment(&p[..=i]), "{c} at the end, {i}");
+            }
+        }
+        // Bytes one off from either (0x22, 0x24, 0x3e, 0x40) and high ones.
+        assert!(!has_query_or_fragment(b"\"$>@\"$>@\xa3\xbf\xff\x80"));
+    }
     use crate::core::exchange::xorshift;
     use alloc::vec;
     use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
