@@ -370,7 +370,7 @@ impl<T> Exchanges<T> {
     /// Takes back what [`Exchanges::take_transmit`] gave, sent: its
     /// buffers serve the next datagrams queued.
     pub fn recycle(&mut self, mut sent: Vec<Vec<u8>>) {
-        for buf in sent.drain(..) {
+        while let Some(buf) = sent.pop() {
             if self.spare.len() < SPARE_BUFFERS && buf.capacity() <= SPARE_CAPACITY {
                 self.spare.push(buf);
             }

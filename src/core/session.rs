@@ -239,9 +239,12 @@ enum Kind<U> {
     Uplink(Uplink<U>),
 }
 
-/// An uplink's path and payload are not here: they follow its datagram in
-/// the exchange's buffer (one allocation per uplink), `path_len` bytes of
-/// path then the payload, and are read back from there to encode it again.
+/// An uplink's path and payload are not here. Encoded, its datagram holds
+/// its path (as Uri-Path options) and, in plain mode, its payload; in PSK
+/// mode the plaintext payload follows the datagram in the exchange's buffer
+/// (one allocation per uplink). Parked before it could be encoded, the
+/// buffer holds `path_len` bytes of path, then the payload. It is encoded
+/// again from there ([`Session::relaunch`]).
 struct Uplink<U> {
     user: U,
     path_len: u8,
@@ -471,7 +474,7 @@ impl<U> Session<U> {
         };
         if let Auth::InProgress { reauth: true } = self.auth {
             // Size check now, so the caller hears about it synchronously.
-            if estimated_size(path.as_bytes(), payload, 64, true) > MAX_PDU {
+            if estimated_size(path.len(), payload, 64, true) > MAX_PDU {
                 return Err((SendError::MessageTooLong, up.user));
             }
             let mut kept = Vec::with_capacity(path.len() + payload.len());
@@ -480,7 +483,7 @@ impl<U> Session<U> {
             self.exchanges.park(Kind::Uplink(up), kept);
             return Ok(());
         }
-        self.launch(now, up, path.as_bytes(), payload)
+        self.launch(now, up, UriPath::Text(path.as_bytes()), payload)
     }
 
     /// Encodes `up` with fresh ids and the current token, and sends it.
@@ -488,7 +491,7 @@ impl<U> Session<U> {
         &mut self,
         now: u64,
         up: Uplink<U>,
-        path: &[u8],
+        path: UriPath,
         payload: &[u8],
     ) -> Result<(), (SendError, U)> {
         let ids = self.exchanges.next_ids();
@@ -503,25 +506,40 @@ impl<U> Session<U> {
         }
     }
 
-    /// Sends a message again after a new token, from its path and payload
-    /// kept at `wire` in `buf`; one that no longer encodes is reported as
-    /// failed.
+    /// Sends a message again after a new token, from its exchange's buffer:
+    /// its old datagram (the first `wire` bytes) and what follows it (see
+    /// [`Uplink`]); one that no longer encodes is reported as failed.
     fn relaunch(&mut self, now: u64, up: Uplink<U>, buf: &[u8], wire: usize) {
-        let body = buf.get(wire..).unwrap_or_default();
-        let (path, payload) = body.split_at(usize::from(up.path_len).min(body.len()));
-        if let Err((_, user)) = self.launch(now, up, path, payload) {
+        let (old, body) = buf.split_at(wire.min(buf.len()));
+        let launched = if old.is_empty() {
+            let (path, payload) = body.split_at(usize::from(up.path_len).min(body.len()));
+            self.launch(now, up, UriPath::Text(path), payload)
+        } else {
+            match message::decode(old) {
+                Ok(m) => {
+                    let payload = if self.cfg.security == Security::Psk {
+                        body
+                    } else {
+                        m.payload
+                    };
+                    self.launch(now, up, UriPath::Options(m), payload)
+                }
+                Err(_) => Err((SendError::MessageTooLong, up.user)),
+            }
+        };
+        if let Err((_, user)) = launched {
             self.events.push(Event::SendFailed { user });
         }
     }
 
     /// Builds the uplink datagram with the current token (and, in PSK mode,
     /// the next sequence number and the encrypted payload).
-    /// Returns the buffer and the datagram's length in it: the path and
-    /// the payload follow, kept for [`Session::relaunch`].
+    /// Returns the buffer and the datagram's length in it: in PSK mode the
+    /// plaintext payload follows, kept for [`Session::relaunch`].
     fn encode_uplink(
         &mut self,
         up: &Uplink<U>,
-        path: &[u8],
+        path: UriPath,
         payload: &[u8],
         (mid, token): (u16, [u8; 8]),
     ) -> Result<(Vec<u8>, usize), SendError> {
@@ -533,20 +551,21 @@ impl<U> Session<U> {
         } else {
             Type::NonConfirmable
         };
-        let capacity = estimated_size(path, payload, authed.token.len(), authed.key.is_some());
-        // Room for the path and payload kept after the datagram too.
-        let room = capacity + path.len() + payload.len();
+        let psk = authed.key.is_some();
+        let capacity = estimated_size(path.len(), payload, authed.token.len(), psk);
+        // In PSK mode, room for the plaintext payload kept after it.
+        let room = capacity + if psk { payload.len() } else { 0 };
         let mut w = RequestWriter::new(room, ty, message::CODE_POST, mid, &token);
-        for seg in segments(path) {
-            w.option(message::OPTION_URI_PATH, seg);
-        }
+        path.for_each_segment(|seg| w.option(message::OPTION_URI_PATH, seg));
         w.option_uint(message::OPTION_CONTENT_FORMAT, up.format.into());
         w.option_uint(message::OPTION_ACCEPT, up.format.into());
         w.option(OPTION_TOKEN, authed.token.as_bytes());
         let Some(key) = &authed.key else {
             w.payload(payload);
             let d = w.finish(MAX_PDU).map_err(|_| SendError::MessageTooLong)?;
-            return Ok(keep_body(d, capacity, path, payload));
+            debug_assert!(d.len() <= capacity, "estimated_size is an upper bound");
+            let wire = d.len();
+            return Ok((d, wire));
         };
         let mut num = sign::itoa_buf();
         #[cfg(feature = "session-store")]
@@ -567,7 +586,11 @@ impl<U> Session<U> {
         let d = w.finish(MAX_PDU).map_err(|_| SendError::MessageTooLong)?;
         // Spent only when the message goes out, so the numbers stay dense.
         authed.next_seq += 1;
-        Ok(keep_body(d, capacity, path, payload))
+        debug_assert!(d.len() <= capacity, "estimated_size is an upper bound");
+        let wire = d.len();
+        let mut d = d;
+        d.extend_from_slice(payload);
+        Ok((d, wire))
     }
 
     /// Next datagram to hand to the transport.
@@ -723,42 +746,37 @@ impl<U> Session<U> {
     /// does not decrypt is dropped and the exchange goes on.
     ///
     /// The payload (decrypted in PSK mode) is delivered in the exchange's
-    /// own buffer, which its datagram no longer needs: written after what
-    /// the buffer holds (so a payload that fails to decrypt leaves the
-    /// exchange as it was), then moved to the front. Usually the buffer's
-    /// spare capacity holds it: no allocation per response.
+    /// own buffer, which its datagram no longer needs: usually its capacity
+    /// holds the payload, so a response costs no allocation. A PSK payload
+    /// is decrypted after what the buffer holds (one that fails leaves the
+    /// exchange as it was), then moved to the front.
     #[inline]
     fn deliver(&mut self, incoming: Incoming) {
         let body = incoming.message.payload;
-        let psk = self.cfg.security == Security::Psk && !body.is_empty();
-        let sent_under = match self.exchanges.data(&incoming) {
-            Kind::Uplink(u) => Some(u.auth_gen),
-            Kind::Auth => None,
-        };
-        let key = if psk {
-            reply_key(&self.auth, self.old_key.as_ref(), self.auth_gen, sent_under)
-        } else {
-            None
-        };
-        let buf = self.exchanges.buffer_of(&incoming);
-        let kept = buf.len();
-        let written = match key {
-            _ if body.is_empty() => Ok(()),
-            None if psk => Err(psk::DecryptError),
-            None => {
-                buf.extend_from_slice(body);
-                Ok(())
-            }
-            Some(k) => k.decrypt_append(body, buf),
-        };
-        if written.is_err() {
-            buf.truncate(kept);
-            self.rx_decrypt_failed = self.rx_decrypt_failed.wrapping_add(1);
-            return;
-        }
         let code = incoming.code;
-        if let (Kind::Uplink(u), mut payload, _) = self.exchanges.accept(&incoming) {
-            payload.drain(..kept);
+        let (kind, payload) = if self.cfg.security != Security::Psk || body.is_empty() {
+            let (kind, mut buf, _) = self.exchanges.accept(&incoming);
+            buf.clear();
+            buf.extend_from_slice(body);
+            (kind, buf)
+        } else {
+            let sent_under = match self.exchanges.data(&incoming) {
+                Kind::Uplink(u) => Some(u.auth_gen),
+                Kind::Auth => None,
+            };
+            let key = reply_key(&self.auth, self.old_key.as_ref(), self.auth_gen, sent_under);
+            let buf = self.exchanges.buffer_of(&incoming);
+            let kept = buf.len();
+            if !matches!(key.map(|k| k.decrypt_append(body, buf)), Some(Ok(()))) {
+                buf.truncate(kept);
+                self.rx_decrypt_failed = self.rx_decrypt_failed.wrapping_add(1);
+                return;
+            }
+            let (kind, mut buf, _) = self.exchanges.accept(&incoming);
+            buf.drain(..kept);
+            (kind, buf)
+        };
+        if let Kind::Uplink(u) = kind {
             self.events.push(Event::Response {
                 user: u.user,
                 code,
@@ -1009,9 +1027,19 @@ fn has_query_or_fragment(bytes: &[u8]) -> bool {
     words.remainder().iter().any(|&b| b == b'?' || b == b'#')
 }
 
-/// The non-empty `/`-separated segments of a path, as Uri-Path values.
-fn segments(path: &[u8]) -> impl Iterator<Item = &[u8]> {
-    path.split(|&b| b == b'/').filter(|s| !s.is_empty())
+/// Calls `f` with each non-empty `/`-separated segment of a path (the
+/// Uri-Path values). A loop over `position`: `split().filter()` cost twice
+/// as much per uplink.
+fn for_each_segment(path: &[u8], mut f: impl FnMut(&[u8])) {
+    let mut rest = path;
+    while !rest.is_empty() {
+        let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+        let seg = rest.get(..end).unwrap_or_default();
+        if !seg.is_empty() {
+            f(seg);
+        }
+        rest = rest.get(end + 1..).unwrap_or_default();
+    }
 }
 
 /// Upper bound of an uplink's datagram size, close enough to serve as the
@@ -1020,8 +1048,8 @@ fn segments(path: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// header each (a path is at most 135 bytes); Content-Format and Accept 2
 /// each; the token option 5; in PSK mode the seq option (at most 2 + 32)
 /// and a block of padding.
-fn estimated_size(path: &[u8], payload: &[u8], token_len: usize, psk: bool) -> usize {
-    let path = path.len() + 2 * path.len().div_ceil(2);
+fn estimated_size(path_len: usize, payload: &[u8], token_len: usize, psk: bool) -> usize {
+    let path = path_len + 2 * path_len.div_ceil(2);
     let psk_extra = if psk { 34 + 16 } else { 0 };
     12 + path + 4 + 5 + token_len + 1 + payload.len() + psk_extra
 }
@@ -1044,14 +1072,31 @@ fn reply_key<'k>(
     current.or(old_key)
 }
 
-/// An uplink's datagram `d` with its path and payload appended (the
-/// capacity reserved for them: no reallocation), and the datagram's length.
-fn keep_body(mut d: Vec<u8>, capacity: usize, path: &[u8], payload: &[u8]) -> (Vec<u8>, usize) {
-    debug_assert!(d.len() <= capacity, "estimated_size is an upper bound");
-    let wire = d.len();
-    d.extend_from_slice(path);
-    d.extend_from_slice(payload);
-    (d, wire)
+/// Where an uplink's Uri-Path values come from: the path the application
+/// gave, or the options of the datagram it was sent in before.
+enum UriPath<'a> {
+    Text(&'a [u8]),
+    Options(message::Message<'a>),
+}
+
+impl UriPath<'_> {
+    /// What [`estimated_size`] takes for the path: its length as text.
+    fn len(&self) -> usize {
+        match self {
+            UriPath::Text(p) => p.len(),
+            UriPath::Options(m) => m.options().map(|(_, v)| v.len() + 1).sum(),
+        }
+    }
+
+    fn for_each_segment(&self, mut f: impl FnMut(&[u8])) {
+        match self {
+            UriPath::Text(p) => for_each_segment(p, f),
+            UriPath::Options(m) => m
+                .options()
+                .filter(|&(n, _)| n == message::OPTION_URI_PATH)
+                .for_each(|(_, v)| f(v)),
+        }
+    }
 }
 
 /// The message layer's judgement of a datagram, not inlined: its decoding
@@ -1504,11 +1549,56 @@ pub(crate) mod tests {
                     .unwrap(),
                 b"new"
             );
-            bodies.push(p.payload.clone());
+            bodies.push((uri_path(&p), p.payload.clone()));
         }
         bodies.sort();
-        assert_eq!(bodies, vec![b"keep".to_vec(), b"later".to_vec()]);
+        assert_eq!(
+            bodies,
+            vec![
+                ("topic/a".into(), b"keep".to_vec()),
+                ("topic/b".into(), b"later".to_vec())
+            ]
+        );
         assert_eq!(s.stats().reauths, 1);
+    }
+
+    fn uri_path(p: &Packet) -> String {
+        let segs: Vec<String> = p
+            .get_option(CoapOption::UriPath)
+            .into_iter()
+            .flatten()
+            .map(|v| String::from_utf8(v.clone()).unwrap())
+            .collect();
+        segs.join("/")
+    }
+
+    /// The PSK twin: the message answered 4.01 is encoded again from its
+    /// old datagram (path) and the plaintext kept beside it (payload), and
+    /// encrypted under the new key.
+    #[test]
+    fn unauthorized_psk_uplinks_are_encrypted_again_under_the_new_key() {
+        let mut s = authed(
+            Security::Psk,
+            br#"{"random":"ad2b3a5eb51d64f7","seqOffset":1,"token":"old"}"#,
+        );
+        s.send(0, "/topic/a//x/", b"keep", FORMAT_JSON, true, 5)
+            .unwrap();
+        let d = s.poll_transmit().unwrap();
+        answer(&mut s, 1, &d, ResponseType::Unauthorized, b"");
+        let auth = s.poll_transmit().unwrap();
+        answer(
+            &mut s,
+            3,
+            &auth,
+            ResponseType::Content,
+            br#"{"random":"00112233aabbccdd","seqOffset":9,"token":"new"}"#,
+        );
+        assert_eq!(s.poll_event(), Some(Event::Authenticated));
+        let p = Packet::from_bytes(&s.poll_transmit().unwrap()).unwrap();
+        let key = PskKey::derive(b"s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB", b"00112233aabbccdd");
+        assert_eq!(uri_path(&p), "topic/a/x");
+        assert_eq!(key.decrypt(&p.payload).unwrap(), b"keep");
+        assert_eq!(s.poll_transmit(), None);
     }
 
     #[test]
