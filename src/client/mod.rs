@@ -534,9 +534,16 @@ impl<P: Platform, U: Send> Client<P, U> {
     /// One datagram from the transport: judged and dropped (counted, and
     /// named in a debug line) or processed. `truncated`: it filled the
     /// whole buffer, so it was (or may have been) cut short.
-    fn receive(&self, data: &[u8], truncated: bool, on_event: &mut dyn FnMut(ClientEvent<U>)) {
+    ///
+    /// Returns whether exchanges are still waiting for answers.
+    fn receive(
+        &self,
+        data: &[u8],
+        truncated: bool,
+        on_event: &mut dyn FnMut(ClientEvent<U>),
+    ) -> bool {
         let now = self.platform.now_ms();
-        let (batch, before, after) = self.with(|i| {
+        let (batch, before, after, waiting) = self.with(|i| {
             i.link.datagram_received();
             let before = i.session.drops();
             if truncated {
@@ -544,12 +551,14 @@ impl<P: Platform, U: Send> Client<P, U> {
             } else {
                 i.session.handle_datagram(now, data);
             }
-            (self.drain(i), before, i.session.drops())
+            let waiting = i.session.in_flight() > 0;
+            (self.drain(i), before, i.session.drops(), waiting)
         });
         if let Some(k) = (0..DROP_REASONS.len()).find(|&k| after[k] != before[k]) {
             self.log(LogLevel::Debug, &["datagram dropped: ", DROP_REASONS[k]]);
         }
         self.run(batch, on_event);
+        waiting
     }
 
     /// Stops a turn in progress from reading more datagrams (the C API's
@@ -629,8 +638,11 @@ impl<P: Platform, U: Send> Client<P, U> {
         for _ in 0..32 {
             match t.recv(&mut buf, timeout) {
                 Ok(Some(n)) => {
-                    self.receive(&buf[..n.min(buf.len())], n >= buf.len(), on_event);
-                    if self.is_closing() {
+                    let waiting = self.receive(&buf[..n.min(buf.len())], n >= buf.len(), on_event);
+                    // Nothing more is expected once no exchange waits: the
+                    // next Yield reads whatever comes (a read saved per
+                    // answered uplink).
+                    if self.is_closing() || !waiting {
                         break;
                     }
                     timeout = 0;

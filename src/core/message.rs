@@ -73,10 +73,25 @@ impl RequestWriter {
     pub fn new(capacity: usize, ty: Type, code: u8, mid: u16, token: &[u8; 8]) -> Self {
         let mut buf = Vec::with_capacity(capacity.max(12));
         let [hi, lo] = mid.to_be_bytes();
-        // Version 1, type, token length 8.
-        let header = [0x40 | ((ty as u8) << 4) | token.len() as u8, code, hi, lo];
-        buf.extend_from_slice(&header);
-        buf.extend_from_slice(token);
+        // Version 1, type, token length 8; then the token.
+        let mut head = [
+            0x40 | ((ty as u8) << 4) | token.len() as u8,
+            code,
+            hi,
+            lo,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ];
+        for (d, s) in head[4..].iter_mut().zip(token) {
+            *d = *s;
+        }
+        buf.extend_from_slice(&head);
         RequestWriter {
             buf,
             last_option: 0,
@@ -85,14 +100,31 @@ impl RequestWriter {
     }
 
     /// Adds an option whose value is `value`.
+    // Inlined for its one-byte header, the common case (an uplink has a
+    // dozen options): a call per option cost more than the header.
+    #[inline]
     pub fn option(&mut self, number: u16, value: &[u8]) {
-        if self.option_header(number, value.len()) {
+        let delta = number.wrapping_sub(self.last_option);
+        if delta < 13 && value.len() < 13 {
+            self.last_option = number;
+            self.buf.push((delta as u8) << 4 | value.len() as u8);
+            self.buf.extend_from_slice(value);
+        } else if self.option_header(number, value.len()) {
             self.buf.extend_from_slice(value);
         }
     }
 
     /// Adds an unsigned-integer option in its shortest form (RFC 7252 §3.2).
+    #[inline]
     pub fn option_uint(&mut self, number: u16, value: u32) {
+        let delta = number.wrapping_sub(self.last_option);
+        if delta < 13 && (1..256).contains(&value) {
+            // A Content-Format or Accept: two bytes.
+            self.last_option = number;
+            self.buf.push((delta as u8) << 4 | 1);
+            self.buf.push(value as u8);
+            return;
+        }
         let len = 4 - (value.leading_zeros() / 8) as usize;
         if self.option_header(number, len) {
             for k in (0..len).rev() {

@@ -1015,11 +1015,8 @@ fn has_query_or_fragment(bytes: &[u8]) -> bool {
     };
     let mut words = bytes.chunks_exact(8);
     for chunk in &mut words {
-        let mut w = [0u8; 8];
-        for (d, s) in w.iter_mut().zip(chunk) {
-            *d = *s;
-        }
-        let w = u64::from_le_bytes(w);
+        // Always 8 bytes here: the fallback is never taken.
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
         if has(w, b'?') || has(w, b'#') {
             return true;
         }
