@@ -253,15 +253,23 @@ impl<P: Platform, U: Send> Client<P, U> {
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Inner<P, U>) -> R) -> R {
-        let spent = self.spent.take();
         self.lock.lock();
         let _unlock = Unlock(&self.lock);
         // SAFETY: the lock gives exclusive access until `_unlock` drops.
-        let inner = unsafe { &mut *self.inner.get() };
-        if let Some(s) = spent {
-            s.give_back(&mut inner.session);
-        }
-        f(inner)
+        f(unsafe { &mut *self.inner.get() })
+    }
+
+    /// [`Client::with`], first giving the stashed vectors back to the
+    /// session: on the paths of a steady stream (send, the first lock of a
+    /// Yield, each datagram received), not on every lock (code on each).
+    fn with_recycled<R>(&self, f: impl FnOnce(&mut Inner<P, U>) -> R) -> R {
+        let spent = self.spent.take();
+        self.with(|i| {
+            if let Some(s) = spent {
+                s.give_back(&mut i.session);
+            }
+            f(i)
+        })
     }
 
     pub fn is_authed(&self) -> bool {
@@ -433,7 +441,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         // Never connects: a sender does not wait for a handshake. Without a
         // transport the message waits for the next one (Client::poll
         // creates it and sends what waits).
-        let batch = self.with(|i| {
+        let batch = self.with_recycled(|i| {
             i.session
                 .send(now, path, payload, format, confirmable, user)?;
             Ok(self.drain(i))
@@ -543,7 +551,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         on_event: &mut dyn FnMut(ClientEvent<U>),
     ) -> bool {
         let now = self.platform.now_ms();
-        let (batch, before, after, waiting) = self.with(|i| {
+        let (batch, before, after, waiting) = self.with_recycled(|i| {
             i.link.datagram_received();
             let before = i.session.drops();
             if truncated {
@@ -597,7 +605,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         // that is the lock of the timers too unless a transport must be
         // made first (a concurrent reader finds no buffer and gets its own).
         let take = |i: &mut Inner<P, U>| (self.drain(i), i.session.poll_timeout(), i.rx.take());
-        let first = self.with(|i| {
+        let first = self.with_recycled(|i| {
             i.session.handle_timeout(start);
             self.check_liveness(i, start);
             let connect = i.link.claim_connect(start, i.transport.is_some(), false);

@@ -1003,8 +1003,15 @@ pub fn check_path(path: &str) -> Result<(), SendError> {
     Ok(())
 }
 
-/// Whether `bytes` hold a `?` or a `#`: eight bytes at a time (every uplink
-/// is checked, and its path is most of what it sends).
+/// Whether `bytes` hold a `?` or a `#`. On a host, eight bytes at a time
+/// (every uplink is checked, and its path is most of what it sends); on a
+/// microcontroller, byte by byte: the smaller code.
+#[cfg(target_os = "none")]
+fn has_query_or_fragment(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| b == b'?' || b == b'#')
+}
+
+#[cfg(not(target_os = "none"))]
 fn has_query_or_fragment(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     // A byte of `w` equal to `b` is a zero byte of `w ^ b...b`, which the
