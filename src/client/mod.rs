@@ -478,11 +478,15 @@ impl<P: Platform, U: Send> Client<P, U> {
             other => on_event(other),
         };
         self.run(batch, &mut handler);
-        while result.get().is_none() {
+        // The loop yields the outcome itself, so no `None` arm is left to
+        // panic on (an unreachable!() linked core's panic path).
+        let mut outcome = loop {
+            if let Some(r) = result.get() {
+                break r;
+            }
             if self.is_closing() {
                 // Torn down from a callback: the teardown reports the auth.
-                result.set(Some(Err(AuthError::Rejected(None))));
-                break;
+                break Err(AuthError::Rejected(None));
             }
             self.poll(&mut handler);
             if result.get().is_none() && !self.with(|i| i.session.auth_in_progress()) {
@@ -493,18 +497,16 @@ impl<P: Platform, U: Send> Client<P, U> {
                     Err(AuthError::Rejected(None))
                 }));
             }
+        };
+        if outcome == Err(AuthError::Rejected(None)) && self.with(|i| i.link.unreachable()) {
+            outcome = Err(AuthError::Unreachable);
         }
-        if result.get() == Some(Err(AuthError::Rejected(None)))
-            && self.with(|i| i.link.unreachable())
-        {
-            result.set(Some(Err(AuthError::Unreachable)));
-        }
-        match result.get() {
-            Some(Ok(())) => {
+        match outcome {
+            Ok(()) => {
                 self.log(LogLevel::Info, &["authenticated"]);
                 Ok(())
             }
-            Some(Err(e)) => {
+            Err(e) => {
                 let mut buf = [0; 4];
                 match e {
                     AuthError::Rejected(Some(code)) => {
@@ -535,7 +537,6 @@ impl<P: Platform, U: Send> Client<P, U> {
                 }
                 Err(e)
             }
-            None => unreachable!(),
         }
     }
 

@@ -457,7 +457,11 @@ impl<T> Exchanges<T> {
     }
 
     fn retransmit(&mut self, i: usize, now: u64, attempt: u8, timeout: u64) {
-        let e = &mut self.list[i];
+        // Callers pass a live index; `get_mut` keeps the bounds check's
+        // panic path out of the C library all the same.
+        let Some(e) = self.list.get_mut(i) else {
+            return;
+        };
         e.wait = Wait::Con {
             attempt,
             resent: true,
@@ -476,9 +480,9 @@ impl<T> Exchanges<T> {
     /// for a transport that was just re-created.
     pub fn retransmit_now(&mut self, now: u64) {
         for i in 0..self.list.len() {
-            if let Wait::Con {
+            if let Some(Wait::Con {
                 attempt, timeout, ..
-            } = self.list[i].wait
+            }) = self.list.get(i).map(|e| e.wait)
             {
                 self.retransmit(i, now, attempt, timeout);
             }
@@ -652,7 +656,9 @@ impl<T> Exchanges<T> {
     /// the response (acknowledged, remembered).
     pub fn hold(&mut self, incoming: &Incoming, update: impl FnOnce(&mut T)) {
         self.settle(incoming);
-        let e = &mut self.list[incoming.index];
+        let Some(e) = self.list.get_mut(incoming.index) else {
+            return;
+        };
         e.wait = Wait::Held;
         update(&mut e.data);
     }
@@ -660,7 +666,10 @@ impl<T> Exchanges<T> {
     #[inline]
     fn settle(&mut self, incoming: &Incoming) {
         if let Some((mid, con)) = incoming.separate_mid {
-            self.seen[self.seen_pos] = Some(mid);
+            // seen_pos < SEEN_RING by construction, not provably so.
+            if let Some(slot) = self.seen.get_mut(self.seen_pos) {
+                *slot = Some(mid);
+            }
             self.seen_pos = (self.seen_pos + 1) % SEEN_RING;
             if con {
                 self.queue_empty(Type::Acknowledgement, mid);

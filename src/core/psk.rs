@@ -92,9 +92,15 @@ impl PskKey {
     /// round keys).
     pub fn encrypt_to(&self, plain: &[u8], out: &mut [u8]) {
         debug_assert_eq!(out.len(), cipher_len(plain.len()));
-        out[..plain.len()].copy_from_slice(plain);
-        let pad = out.len() - plain.len();
-        out[plain.len()..].fill(pad as u8);
+        // `get_mut`: copy_from_slice then sees equal lengths, and neither it
+        // nor a slice bound can fail (each would link core's panic path).
+        let pad = out.len().wrapping_sub(plain.len()) as u8;
+        if let Some(head) = out.get_mut(..plain.len()) {
+            head.copy_from_slice(plain);
+        }
+        if let Some(tail) = out.get_mut(plain.len()..) {
+            tail.fill(pad);
+        }
         self.with_cipher(|c| {
             let mut prev = *IV;
             for block in out.chunks_exact_mut(16) {

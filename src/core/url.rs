@@ -76,8 +76,10 @@ pub fn parse(url: &str) -> Result<Endpoint, UrlError> {
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix("[") {
         let end = v6.bytes().position(|b| b == b']').ok_or(UrlError::Host)?;
-        let host = &v6[..end];
-        let after = &v6[end + 1..];
+        // `get`, not indexing: the bound is only known from the search above,
+        // and a failed slice would link core's char-boundary error path.
+        let host = v6.get(..end).ok_or(UrlError::Host)?;
+        let after = v6.get(end + 1..).ok_or(UrlError::Host)?;
         let port = match after {
             "" => None,
             p => Some(p.strip_prefix(":").ok_or(UrlError::Host)?),
@@ -85,7 +87,10 @@ pub fn parse(url: &str) -> Result<Endpoint, UrlError> {
         (host, port)
     } else {
         match authority.bytes().rposition(|b| b == b':') {
-            Some(i) => (&authority[..i], Some(&authority[i + 1..])),
+            Some(i) => (
+                authority.get(..i).ok_or(UrlError::Host)?,
+                Some(authority.get(i + 1..).ok_or(UrlError::Host)?),
+            ),
             None => (authority, None),
         }
     };
@@ -122,10 +127,9 @@ fn has_any(s: &str, set: &[u8]) -> bool {
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    if s.len() >= prefix.len()
-        && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-    {
-        Some(&s[prefix.len()..])
+    let head = s.as_bytes().get(..prefix.len())?;
+    if head.eq_ignore_ascii_case(prefix.as_bytes()) {
+        s.get(prefix.len()..)
     } else {
         None
     }
