@@ -18,7 +18,6 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::{Cell, UnsafeCell};
-#[cfg(target_has_atomic = "ptr")]
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::core::session::{
@@ -28,8 +27,6 @@ use crate::core::url::Endpoint;
 use crate::platform::{ConnectError, LogLevel, Platform, RawLock, Transport, TransportError};
 // Cores without compare-and-swap (Cortex-M0/M0+, rv32imc): see Cargo.toml.
 use link::{Link, Progress};
-#[cfg(not(target_has_atomic = "ptr"))]
-use portable_atomic::{AtomicBool, Ordering};
 #[cfg(not(target_has_atomic = "ptr"))]
 use portable_atomic_util::Arc;
 
@@ -121,7 +118,6 @@ pub struct Client<P: Platform, U> {
     inner: UnsafeCell<Inner<P, U>>,
     /// Set by [`Client::close`]: a turn in progress stops reading.
     closing: AtomicBool,
-    spent: Stash<U>,
 }
 
 // SAFETY: `inner` is only reached through `with`, under `lock`; U crosses
@@ -157,44 +153,6 @@ struct Spent<U> {
 impl<U> Spent<U> {
     fn give_back(self, session: &mut Session<U>) {
         session.recycle(self.transmit, self.events);
-    }
-}
-
-/// Where a batch's [`Spent`] vectors wait, once used with no lock held, for
-/// the next lock to give them back (so that giving back costs no lock of
-/// its own). One slot behind a flag: whoever finds it taken just lets their
-/// vectors go, which costs an allocation later, never a wait.
-struct Stash<U> {
-    busy: AtomicBool,
-    slot: UnsafeCell<Option<Spent<U>>>,
-}
-
-impl<U> Stash<U> {
-    fn new() -> Self {
-        Stash {
-            busy: AtomicBool::new(false),
-            slot: UnsafeCell::new(None),
-        }
-    }
-
-    /// Runs `f` on the slot if nobody else is at it.
-    fn try_with<R>(&self, f: impl FnOnce(&mut Option<Spent<U>>) -> R) -> Option<R> {
-        self.busy
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .ok()?;
-        // SAFETY: `busy` gives exclusive access until it is cleared below.
-        let r = f(unsafe { &mut *self.slot.get() });
-        self.busy.store(false, Ordering::Release);
-        Some(r)
-    }
-
-    fn put(&self, s: Spent<U>) {
-        // What the slot held before is dropped after the flag is cleared.
-        let _older = self.try_with(|slot| slot.replace(s));
-    }
-
-    fn take(&self) -> Option<Spent<U>> {
-        self.try_with(Option::take).flatten()
     }
 }
 
@@ -239,7 +197,6 @@ impl<P: Platform, U: Send> Client<P, U> {
                 rx: Some(rx_buffer()),
             }),
             closing: AtomicBool::new(false),
-            spent: Stash::new(),
             platform,
         })
     }
@@ -259,11 +216,13 @@ impl<P: Platform, U: Send> Client<P, U> {
         f(unsafe { &mut *self.inner.get() })
     }
 
-    /// [`Client::with`], first giving the stashed vectors back to the
-    /// session: on the paths of a steady stream (send, the first lock of a
-    /// Yield, each datagram received), not on every lock (code on each).
-    fn with_recycled<R>(&self, f: impl FnOnce(&mut Inner<P, U>) -> R) -> R {
-        let spent = self.spent.take();
+    /// [`Client::with`], first giving a batch's used vectors back to the
+    /// session.
+    fn with_recycled<R>(
+        &self,
+        spent: Option<Spent<U>>,
+        f: impl FnOnce(&mut Inner<P, U>) -> R,
+    ) -> R {
         self.with(|i| {
             if let Some(s) = spent {
                 s.give_back(&mut i.session);
@@ -390,8 +349,8 @@ impl<P: Platform, U: Send> Client<P, U> {
     }
 
     /// Sends a batch's datagrams and delivers its events, with no lock
-    /// held; its vectors go to the stash for the next lock.
-    fn run(&self, mut b: Batch<P, U>, on_event: &mut dyn FnMut(ClientEvent<U>)) {
+    /// held; returns its vectors, for the next lock to give back.
+    fn run(&self, mut b: Batch<P, U>, on_event: &mut dyn FnMut(ClientEvent<U>)) -> Spent<U> {
         if let Some(t) = &b.transport {
             for d in &b.transmit {
                 if let Err(e) = t.send(d) {
@@ -409,10 +368,10 @@ impl<P: Platform, U: Send> Client<P, U> {
         if let Some(e) = b.connect_failed {
             on_event(ClientEvent::ConnectFailed(e));
         }
-        self.spent.put(Spent {
+        Spent {
             transmit: b.transmit,
             events: b.events,
-        });
+        }
     }
 
     fn drop_transport(&self, dead: &Arc<P::Transport>) {
@@ -441,12 +400,15 @@ impl<P: Platform, U: Send> Client<P, U> {
         // Never connects: a sender does not wait for a handshake. Without a
         // transport the message waits for the next one (Client::poll
         // creates it and sends what waits).
-        let batch = self.with_recycled(|i| {
+        let batch = self.with(|i| {
             i.session
                 .send(now, path, payload, format, confirmable, user)?;
             Ok(self.drain(i))
         })?;
-        self.run(batch, &mut |_| {});
+        // The vectors go back under a lock of their own: a sender has no
+        // later lock to hand them to.
+        let spent = self.run(batch, &mut |_| {});
+        self.with_recycled(Some(spent), |_| ());
         Ok(())
     }
 
@@ -543,16 +505,18 @@ impl<P: Platform, U: Send> Client<P, U> {
     /// One datagram from the transport: judged and dropped (counted, and
     /// named in a debug line) or processed. `truncated`: it filled the
     /// whole buffer, so it was (or may have been) cut short.
-    ///
-    /// Returns whether exchanges are still waiting for answers.
+    /// `spent`: the last batch's vectors, given back under this lock and
+    /// replaced by this batch's. Returns whether exchanges are still
+    /// waiting for answers.
     fn receive(
         &self,
         data: &[u8],
         truncated: bool,
+        spent: &mut Option<Spent<U>>,
         on_event: &mut dyn FnMut(ClientEvent<U>),
     ) -> bool {
         let now = self.platform.now_ms();
-        let (batch, before, after, waiting) = self.with_recycled(|i| {
+        let (batch, before, after, waiting) = self.with_recycled(spent.take(), |i| {
             i.link.datagram_received();
             let before = i.session.drops();
             if truncated {
@@ -566,7 +530,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         if let Some(k) = (0..DROP_REASONS.len()).find(|&k| after[k] != before[k]) {
             self.log(LogLevel::Debug, &["datagram dropped: ", DROP_REASONS[k]]);
         }
-        self.run(batch, on_event);
+        *spent = Some(self.run(batch, on_event));
         waiting
     }
 
@@ -606,7 +570,7 @@ impl<P: Platform, U: Send> Client<P, U> {
         // that is the lock of the timers too unless a transport must be
         // made first (a concurrent reader finds no buffer and gets its own).
         let take = |i: &mut Inner<P, U>| (self.drain(i), i.session.poll_timeout(), i.rx.take());
-        let first = self.with_recycled(|i| {
+        let first = self.with(|i| {
             i.session.handle_timeout(start);
             self.check_liveness(i, start);
             let connect = i.link.claim_connect(start, i.transport.is_some(), false);
@@ -625,10 +589,10 @@ impl<P: Platform, U: Send> Client<P, U> {
             }
         };
         let transport = batch.transport.clone();
-        self.run(batch, on_event);
+        let mut spent = Some(self.run(batch, on_event));
         let Some(t) = transport.filter(|_| !self.is_closing()) else {
             if let Some(buf) = rx {
-                self.give_back_rx(buf);
+                self.give_back_rx(buf, spent);
             }
             // No transport and none to be had: don't spin.
             let spent = self.platform.now_ms().saturating_sub(start);
@@ -647,7 +611,12 @@ impl<P: Platform, U: Send> Client<P, U> {
         for _ in 0..32 {
             match t.recv(&mut buf, timeout) {
                 Ok(Some(n)) => {
-                    let waiting = self.receive(&buf[..n.min(buf.len())], n >= buf.len(), on_event);
+                    let waiting = self.receive(
+                        &buf[..n.min(buf.len())],
+                        n >= buf.len(),
+                        &mut spent,
+                        on_event,
+                    );
                     // Nothing more is expected once no exchange waits: the
                     // next Yield reads whatever comes (a read saved per
                     // answered uplink).
@@ -682,13 +651,13 @@ impl<P: Platform, U: Send> Client<P, U> {
                 }
             }
         }
-        self.give_back_rx(buf);
+        self.give_back_rx(buf, spent);
     }
 
     /// Returns a receive buffer to the client, unless a concurrent reader
-    /// already put its own back.
-    fn give_back_rx(&self, buf: Box<[u8]>) {
-        self.with(|i| {
+    /// already put its own back, and the last batch's vectors.
+    fn give_back_rx(&self, buf: Box<[u8]>, spent: Option<Spent<U>>) {
+        self.with_recycled(spent, |i| {
             if i.rx.is_none() {
                 i.rx = Some(buf);
             }
