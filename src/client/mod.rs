@@ -150,6 +150,10 @@ struct Spent<U> {
     events: Vec<Event<U>>,
 }
 
+/// What a Yield starts with: the batch, the next deadline, the receive
+/// buffer (see [`Client::begin_turn`]).
+type Turn<P, U> = (Batch<P, U>, Option<u64>, Option<Box<[u8]>>);
+
 impl<U> Spent<U> {
     fn give_back(self, session: &mut Session<U>) {
         session.recycle(self.transmit, self.events);
@@ -560,15 +564,15 @@ impl<P: Platform, U: Send> Client<P, U> {
         }
     }
 
-    /// One turn of the loop (`IOT_CoAP_Yield`): retransmit what is due,
-    /// wait up to `wait_ms` (less if a retransmission falls due) for
-    /// traffic, process it, deliver events. Returns early once a burst of
-    /// datagrams has been handled; never spins when idle.
-    pub fn poll(&self, on_event: &mut dyn FnMut(ClientEvent<U>)) {
-        let start = self.platform.now_ms();
-        // The receive buffer is taken under the same lock as the batch, and
-        // that is the lock of the timers too unless a transport must be
-        // made first (a concurrent reader finds no buffer and gets its own).
+    /// A turn's start: timers, liveness, a transport if one is due; then
+    /// the batch, the next deadline and the receive buffer. The receive
+    /// buffer is taken under the same lock as the batch, and that is the
+    /// lock of the timers too unless a transport must be made first (a
+    /// concurrent reader finds no buffer and gets its own).
+    // Not inlined: its temporaries would stay in `poll`'s frame, under every
+    // datagram's processing (the deepest stack of a Yield).
+    #[inline(never)]
+    fn begin_turn(&self, start: u64) -> Turn<P, U> {
         let take = |i: &mut Inner<P, U>| (self.drain(i), i.session.poll_timeout(), i.rx.take());
         let first = self.with(|i| {
             i.session.handle_timeout(start);
@@ -576,18 +580,25 @@ impl<P: Platform, U: Send> Client<P, U> {
             let connect = i.link.claim_connect(start, i.transport.is_some(), false);
             (!connect).then(|| take(i))
         });
-        let (batch, deadline, rx) = match first {
-            Some(taken) => taken,
-            None => {
-                let failed = match self.reconnect() {
-                    Err((e, true)) => Some(e),
-                    _ => None,
-                };
-                let mut taken = self.with(take);
-                taken.0.connect_failed = failed;
-                taken
-            }
+        if let Some(taken) = first {
+            return taken;
+        }
+        let failed = match self.reconnect() {
+            Err((e, true)) => Some(e),
+            _ => None,
         };
+        let mut taken = self.with(take);
+        taken.0.connect_failed = failed;
+        taken
+    }
+
+    /// One turn of the loop (`IOT_CoAP_Yield`): retransmit what is due,
+    /// wait up to `wait_ms` (less if a retransmission falls due) for
+    /// traffic, process it, deliver events. Returns early once a burst of
+    /// datagrams has been handled; never spins when idle.
+    pub fn poll(&self, on_event: &mut dyn FnMut(ClientEvent<U>)) {
+        let start = self.platform.now_ms();
+        let (batch, deadline, rx) = self.begin_turn(start);
         let transport = batch.transport.clone();
         let mut spent = Some(self.run(batch, on_event));
         let Some(t) = transport.filter(|_| !self.is_closing()) else {
@@ -665,9 +676,13 @@ impl<P: Platform, U: Send> Client<P, U> {
     }
 }
 
-/// A datagram that fills it is dropped as truncated.
+/// The largest datagram taken is [`MAX_PDU`] bytes, the largest sent (and
+/// the vendor SDK's limit both ways); one byte more tells a longer one,
+/// which fills the buffer and is dropped as truncated.
+pub const RX_BUFFER_LEN: usize = MAX_PDU + 1;
+
 fn rx_buffer() -> Box<[u8]> {
-    alloc::vec![0u8; MAX_PDU + 256].into_boxed_slice()
+    alloc::vec![0u8; RX_BUFFER_LEN].into_boxed_slice()
 }
 
 #[cfg(all(test, feature = "std"))]

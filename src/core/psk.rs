@@ -43,16 +43,7 @@ impl core::fmt::Debug for PskKey {
 impl PskKey {
     /// Bytes 8..24 of `SHA256(secret + "," + random)`.
     pub fn derive(device_secret: &[u8], random: &[u8]) -> Self {
-        // One buffer, one update: each `update` call is inlined block
-        // handling, and this runs once per auth.
-        let mut input = Vec::with_capacity(device_secret.len() + 1 + random.len());
-        for part in [device_secret, b",", random] {
-            input.extend_from_slice(part);
-        }
-        let d = Sha256::digest(&input);
-        let mut k = [0u8; 16];
-        k.copy_from_slice(&d[8..24]);
-        PskKey::from_bytes(k)
+        PskKey::from_bytes(derive_key(device_secret, random))
     }
 
     pub fn from_bytes(k: [u8; 16]) -> Self {
@@ -165,6 +156,23 @@ impl PskKey {
         out.truncate(out.len() - pad);
         Ok(())
     }
+}
+
+/// The raw AES-128 key of [`PskKey::derive`]: bytes 8..24 of
+/// SHA-256(deviceSecret "," random).
+pub fn derive_key(device_secret: &[u8], random: &[u8]) -> [u8; 16] {
+    // One buffer, one update: each `update` call is inlined block
+    // handling, and this runs once per auth.
+    let mut input = Vec::with_capacity(device_secret.len() + 1 + random.len());
+    for part in [device_secret, b",", random] {
+        input.extend_from_slice(part);
+    }
+    let d = Sha256::digest(&input);
+    let mut k = [0u8; 16];
+    for (dst, src) in k.iter_mut().zip(d.iter().skip(8)) {
+        *dst = *src;
+    }
+    k
 }
 
 /// The round keys, once per key (bare metal). The key schedule's frame

@@ -687,7 +687,21 @@ impl<U> Session<U> {
     #[inline(never)]
     pub fn handle_datagram(&mut self, now: u64, data: &[u8]) {
         if let Some(incoming) = receive(&mut self.exchanges, now, data) {
-            self.respond(now, incoming);
+            // An auth answer and a renewal are handled once `respond`'s
+            // frame is gone: under it, deriving the PSK key or signing a
+            // new auth would be the deepest stack of a Yield.
+            match self.respond(now, incoming) {
+                Next::Nothing => {}
+                Next::Reauth => {
+                    self.reauths = self.reauths.wrapping_add(1);
+                    self.begin_auth(now, true);
+                }
+                Next::AuthAnswer(code, payload) => {
+                    if let Some((authed, key)) = self.auth_answered(now, code, payload) {
+                        self.install_auth(now, authed, key);
+                    }
+                }
+            }
         }
         #[cfg(feature = "session-store")]
         self.note_rtt();
@@ -699,26 +713,31 @@ impl<U> Session<U> {
         self.exchanges.truncated();
     }
 
-    /// A response to one of our exchanges: the auth's, or an uplink's.
+    /// A response to one of our exchanges: the auth's, or an uplink's;
+    /// what must follow.
     #[inline(never)]
-    fn respond(&mut self, now: u64, incoming: Incoming) {
+    fn respond<'a>(&mut self, now: u64, incoming: Incoming<'a>) -> Next<'a> {
         let code = incoming.code;
         match self.exchanges.data(&incoming) {
             Kind::Auth => {
                 self.exchanges.accept(&incoming);
-                self.auth_answered(now, code, incoming.message.payload);
+                return Next::AuthAnswer(code, incoming.message.payload);
             }
             Kind::Uplink(u) if code == CODE_UNAUTHORIZED && !u.reauthed => {
                 let stale = u.auth_gen != self.auth_gen;
-                self.token_rejected(now, incoming, stale);
+                if self.token_rejected(now, incoming, stale) {
+                    return Next::Reauth;
+                }
             }
             Kind::Uplink(_) => self.deliver(incoming),
         }
+        Next::Nothing
     }
 
-    /// An uplink answered 4.01, for the first time.
+    /// An uplink answered 4.01, for the first time. True when a
+    /// re-authentication must start.
     #[inline]
-    fn token_rejected(&mut self, now: u64, incoming: Incoming, stale: bool) {
+    fn token_rejected(&mut self, now: u64, incoming: Incoming, stale: bool) -> bool {
         if stale && matches!(self.auth, Auth::Done(_)) {
             // Sent with a token that a re-authentication has already
             // replaced: just send it again with the new one.
@@ -727,7 +746,7 @@ impl<U> Session<U> {
                 up.auth_gen = self.auth_gen;
                 self.relaunch(now, up, &buf, wire);
             }
-            return;
+            return false;
         }
         // Token expired or revoked: hold the message, get a new token, send
         // it again (once).
@@ -736,10 +755,7 @@ impl<U> Session<U> {
                 u.reauthed = true;
             }
         });
-        if !self.auth_in_progress() {
-            self.reauths = self.reauths.wrapping_add(1);
-            self.begin_auth(now, true);
-        }
+        !self.auth_in_progress()
     }
 
     /// Hands an uplink's response to the application; a PSK payload that
@@ -750,7 +766,9 @@ impl<U> Session<U> {
     /// holds the payload, so a response costs no allocation. A PSK payload
     /// is decrypted after what the buffer holds (one that fails leaves the
     /// exchange as it was), then moved to the front.
-    #[inline]
+    // Not inlined: its locals would join `respond`'s frame, which is on the
+    // stack when a renewal runs `begin_auth` below it (the deepest path).
+    #[inline(never)]
     fn deliver(&mut self, incoming: Incoming) {
         let body = incoming.message.payload;
         let code = incoming.code;
@@ -785,7 +803,17 @@ impl<U> Session<U> {
         }
     }
 
-    fn auth_answered(&mut self, now: u64, code: u8, payload: &[u8]) {
+    /// Judges the auth's answer: the new authentication (without its PSK
+    /// key) and, in PSK mode, the raw key, for [`Session::install_auth`].
+    // Not inlined: `handle_datagram` is on the stack of every datagram, and
+    // this frame is gone before the key is expanded.
+    #[inline(never)]
+    fn auth_answered(
+        &mut self,
+        now: u64,
+        code: u8,
+        payload: &[u8],
+    ) -> Option<(Authed, Option<[u8; 16]>)> {
         let resp = match sign::parse_auth_response(payload) {
             Some(r) if code == CODE_CONTENT => r,
             _ => {
@@ -793,42 +821,53 @@ impl<U> Session<U> {
                 if code == CODE_BAD_REQUEST && self.cfg.security == Security::Plain {
                     self.auth_problem = Some(AuthProblem::PskEndpoint);
                 }
-                return self.auth_failed(now, Some(code));
+                self.auth_failed(now, Some(code));
+                return None;
             }
         };
-        if resp.token.len() > MAX_AUTH_TOKEN_LEN {
-            self.auth_problem = Some(AuthProblem::UnusableToken);
-            return self.auth_failed(now, Some(code));
-        }
-        let psk_reply = resp.random.is_some() || resp.seq_offset.is_some();
-        let key = match (self.cfg.security, &resp.random) {
-            (Security::Psk, Some(random)) => Some(PskKey::derive(
-                self.cfg.device_secret.as_bytes(),
-                random.as_bytes(),
-            )),
-            (Security::Psk, None) => {
-                self.auth_problem = Some(AuthProblem::NotPskEndpoint);
-                return self.auth_failed(now, Some(code));
-            }
-            _ if psk_reply => {
+        let problem = if resp.token.len() > MAX_AUTH_TOKEN_LEN {
+            Some(AuthProblem::UnusableToken)
+        } else {
+            match (self.cfg.security, &resp.random) {
+                (Security::Psk, Some(_)) => None,
+                (Security::Psk, None) => Some(AuthProblem::NotPskEndpoint),
                 // A PSK endpoint would expect encrypted uplinks: every one
                 // would fail. Say so now.
-                self.auth_problem = Some(AuthProblem::PskEndpoint);
-                return self.auth_failed(now, Some(code));
+                _ if resp.random.is_some() || resp.seq_offset.is_some() => {
+                    Some(AuthProblem::PskEndpoint)
+                }
+                _ => None,
             }
-            _ => None,
         };
+        if problem.is_some() {
+            self.auth_problem = problem;
+            self.auth_failed(now, Some(code));
+            return None;
+        }
+        let key = resp
+            .random
+            .as_ref()
+            .filter(|_| self.cfg.security == Security::Psk)
+            .map(|random| psk::derive_key(self.cfg.device_secret.as_bytes(), random.as_bytes()));
         // The guide: seq must be larger than seqOffset.
         let next_seq = resp.seq_offset.unwrap_or(0).saturating_add(1);
         #[cfg(feature = "session-store")]
         let kept = self.keep_auth(&resp, next_seq);
-        self.auth = Auth::Done(Authed {
+        let authed = Authed {
             token: resp.token,
-            key,
+            key: None,
             next_seq,
             #[cfg(feature = "session-store")]
             kept,
-        });
+        };
+        Some((authed, key))
+    }
+
+    /// Takes a new authentication into use: its PSK key expanded, then what
+    /// waited for the new token sent.
+    fn install_auth(&mut self, now: u64, mut authed: Authed, key: Option<[u8; 16]>) {
+        authed.key = key.map(PskKey::from_bytes);
+        self.auth = Auth::Done(authed);
         self.auth_gen = self.auth_gen.wrapping_add(1);
         self.events.push(Event::Authenticated);
         // Send what waited for the new token, with fresh ids.
@@ -1056,6 +1095,14 @@ fn estimated_size(path_len: usize, payload: &[u8], token_len: usize, psk: bool) 
     let path = path_len + 2 * path_len.div_ceil(2);
     let psk_extra = if psk { 34 + 16 } else { 0 };
     12 + path + 4 + 5 + token_len + 1 + payload.len() + psk_extra
+}
+
+/// What must follow a response, once [`Session::respond`] has returned.
+enum Next<'a> {
+    Nothing,
+    Reauth,
+    /// The auth's answer: code and payload.
+    AuthAnswer(u8, &'a [u8]),
 }
 
 /// PSK: the key an uplink's answer is encrypted with, the one of the
