@@ -36,8 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CLIENTS 4096
-#define SLOTS 256 /* outstanding requests remembered per client (open loop) */
+#define MAX_CLIENTS 1024
+#define SLOTS 4096 /* outstanding requests remembered per client (open loop) */
 #define RETRY_NS 1000000000LL
 
 static const char PAYLOAD[] = "{\"n\":1,\"temp\":21.5}";
