@@ -16,7 +16,7 @@
 # with -v 0).
 #
 #   bench/emulator-vs-libcoap.sh            # defaults below
-#   ROUNDS=3 SECS=3 CLIENTS=16 RATE=30000 HIGH_RATE=60000 THREADS=2 bench/emulator-vs-libcoap.sh
+#   ROUNDS=3 SECS=3 CLIENTS=16 RATE=30000 HIGH_RATE=60000 THREADS=1 bench/emulator-vs-libcoap.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +25,7 @@ SECS=${SECS:-3}             # seconds per measurement
 CLIENTS=${CLIENTS:-16}      # udpgen clients (one socket, one CON in flight each)
 RATE=${RATE:-20000}         # open loop: an offered rate both servers can carry
 HIGH_RATE=${HIGH_RATE:-60000} # open loop: one above coap-server-notls's capacity here
-THREADS=${THREADS:-2}       # the emulator's --threads (coap-server-notls has one)
+THREADS=${THREADS:-1}       # the emulator's --threads (coap-server-notls has one thread)
 DEVICES=${DEVICES:-200}     # iotx-coap-load devices
 
 command -v coap-server-notls >/dev/null || {
