@@ -21,7 +21,8 @@
  * to /auth and uses the "token" of the answer (the emulator's uplinks must
  * carry a token it issued); -T gives a fixed token instead.
  *
- * Prints one line: rate, p50, p99, and the response codes seen.
+ * Prints one line: rate, p50, p99, and the response codes seen. Exits 1
+ * when an answer was not 2.xx or none came.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -401,6 +402,7 @@ int main(int argc, char **argv)
         printf(" resent=%llu\n", (unsigned long long)stale);
         if (!quiet && other)
             fprintf(stderr, "udpgen: %llu answers were not 2.xx\n", (unsigned long long)other);
+        /* A run that measured refusals, or nothing, is no measurement. */
+        return other || !ok ? 1 : 0;
     }
-    return 0;
 }
