@@ -16,15 +16,17 @@
 # with -v 0).
 #
 #   bench/emulator-vs-libcoap.sh            # defaults below
-#   ROUNDS=3 SECS=3 CLIENTS=16 RATE=30000 HIGH_RATE=60000 THREADS=1 bench/emulator-vs-libcoap.sh
+#   ROUNDS=3 SECS=3 CLIENTS=16 RATES="20000 100000 160000" THREADS=1 bench/emulator-vs-libcoap.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUNDS=${ROUNDS:-2}         # alternations per udpgen measurement
 SECS=${SECS:-3}             # seconds per measurement
 CLIENTS=${CLIENTS:-16}      # udpgen clients (one socket, one CON in flight each)
-RATE=${RATE:-20000}         # open loop: an offered rate both servers can carry
-HIGH_RATE=${HIGH_RATE:-60000} # open loop: one above coap-server-notls's capacity here
+# Open loop: offered rates, from one both servers carry to beyond what
+# either does here; a server's capacity is where its answered rate stops
+# following the offered one.
+RATES=${RATES:-20000 60000 100000 140000}
 THREADS=${THREADS:-1}       # the emulator's --threads (coap-server-notls has one thread)
 DEVICES=${DEVICES:-200}     # iotx-coap-load devices
 
@@ -96,33 +98,29 @@ median() { # file column
 echo "udpgen: $CLIENTS clients, $SECS s per run, $ROUNDS alternating runs per row (medians);"
 echo "emulator --threads $THREADS, coap-server-notls single-threaded; 2.xx codes checked"
 rm -f "$out"/sim-* "$out"/coap-*
-for mode in closed open high; do
-    case $mode in
-    closed) args=() ;;
-    open) args=(-r "$RATE") ;;
-    high) args=(-r "$HIGH_RATE") ;;
-    esac
+modes=(closed)
+for r in $RATES; do modes+=("$r"); done
+for mode in "${modes[@]}"; do
+    args=()
+    [[ $mode == closed ]] || args=(-r "$mode")
     for _ in $(seq "$ROUNDS"); do
         measure "sim-$mode" "$sim" "$sim_port" -A "$auth" "${args[@]}"
         measure "coap-$mode" "$coap" "$coap_port" -T 0123456789abcdef0123456789abcdef "${args[@]}"
     done
 done
-printf '%-34s %22s %22s %8s\n' "" "iotx-coap-sim" "coap-server-notls" "ratio"
-printf '%-34s %22s %22s\n' "" "rate p50 p99 CPU/req" "rate p50 p99 CPU/req"
-for mode in closed open high; do
-    case $mode in
-    closed) label="closed loop, 1 in flight/client" ;;
-    open) label="open loop, $RATE/s offered" ;;
-    high) label="open loop, $HIGH_RATE/s offered" ;;
-    esac
-    row() { # file
-        printf '%7s %5s %6s %4sus' "$(median "$1" 1)" "$(median "$1" 2)" "$(median "$1" 3)" "$(median "$1" 4)"
-    }
+printf '%-34s %25s %25s %7s\n' "" "iotx-coap-sim" "coap-server-notls" "ratio"
+printf '%-34s %25s %25s\n' "" "rate   p50    p99  CPU/req" "rate   p50    p99  CPU/req"
+row() { # file
+    printf '%7s %5s %6s %5sus' "$(median "$1" 1)" "$(median "$1" 2)" "$(median "$1" 3)" "$(median "$1" 4)"
+}
+for mode in "${modes[@]}"; do
+    label="open loop, $mode/s offered"
+    [[ $mode == closed ]] && label="closed loop, 1 in flight/client"
     s=$(median "$out/sim-$mode" 1) c=$(median "$out/coap-$mode" 1)
-    printf '%-34s %22s %22s %7.2fx\n' "$label" "$(row "$out/sim-$mode")" "$(row "$out/coap-$mode")" \
+    printf '%-34s %25s %25s %6.2fx\n' "$label" "$(row "$out/sim-$mode")" "$(row "$out/coap-$mode")" \
         "$(awk -v s="$s" -v c="$c" 'BEGIN { print c ? s / c : 0 }')"
 done
-printf '(rates in answers/s, p50/p99 in ms, CPU = the server process per answer; codes: emulator %s, libcoap %s)\n' \
+printf '(rates: answers/s; p50, p99: ms; CPU: the server process per answer; last closed-loop codes: emulator %s, libcoap %s)\n' \
     "$(tail -n1 "$out/sim-closed" | cut -d' ' -f5-)" "$(tail -n1 "$out/coap-closed" | cut -d' ' -f5-)"
 kill "${pids[@]}" 2>/dev/null || true
 wait 2>/dev/null || true
@@ -130,6 +128,9 @@ pids=()
 
 echo
 echo "iotx-coap-load: the library's session per device, emulator in-process (--sim-threads $THREADS):"
-"$target/release/iotx-coap-load" --devices "$DEVICES" --seconds "$SECS" --rate "$RATE" --sim-threads "$THREADS"
-"$target/release/iotx-coap-load" --devices "$DEVICES" --seconds "$SECS" --rate "$HIGH_RATE" --sim-threads "$THREADS" |
-    grep 'open'
+# One worker: the emulator polls on one core, the generator gets the other.
+first=${RATES%% *} last=${RATES##* }
+"$target/release/iotx-coap-load" --devices "$DEVICES" --workers 1 --seconds "$SECS" --rate "$first" \
+    --sim-threads "$THREADS"
+"$target/release/iotx-coap-load" --devices "$DEVICES" --workers 1 --seconds "$SECS" --rate "$last" \
+    --sim-threads "$THREADS" | grep 'open'
