@@ -8,7 +8,7 @@
 #
 # Like for like: every request is the same CON POST (4-byte token,
 # Uri-Path /topic/a1TestPK001/dev-001/update, Content-Format and Accept 50,
-# option 2088 carrying a 32-character token, the same 20-byte JSON
+# option 2088 carrying a 32-character token, the same 19-byte JSON
 # payload). The emulator checks the token it issued at /auth and answers
 # 2.05 with option 2090; coap-server-notls (-d: dynamic resources) created
 # the resource on the first POST and answers 2.04, storing the payload.

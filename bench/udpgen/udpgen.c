@@ -17,7 +17,7 @@
  *
  * Each request: CON POST, 4-byte token, Uri-Path segments of PATH,
  * Content-Format 50, Accept 50, option 2088 = the auth token when there is
- * one, a 20-byte JSON payload. With -A every client first POSTs AUTH_JSON
+ * one, a 19-byte JSON payload. With -A every client first POSTs AUTH_JSON
  * to /auth and uses the "token" of the answer (the emulator's uplinks must
  * carry a token it issued); -T gives a fixed token instead.
  *
