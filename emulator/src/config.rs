@@ -203,6 +203,13 @@ pub struct SimConfig {
     /// Print the `listening` line on stdout (always stdout, even with a log
     /// file) before any event can be logged. The binary sets it.
     pub print_listening: bool,
+    /// Threads (each with its own `SO_REUSEPORT` socket on the same port)
+    /// serving each of the plain and PSK listeners; 1 = one socket, as
+    /// without the option. The kernel sends each peer's datagrams to one
+    /// socket, so deduplication and separate responses stay per thread;
+    /// a fixed `--seed` then fixes each thread's choices, not which thread
+    /// a peer lands on.
+    pub udp_threads: usize,
 }
 
 impl Default for SimConfig {
@@ -230,6 +237,7 @@ impl Default for SimConfig {
             human: false,
             capture_events: true,
             print_listening: false,
+            udp_threads: 1,
         }
     }
 }
@@ -364,6 +372,8 @@ OUTPUT:
     --log FILE             write JSON event lines to FILE instead of stdout
     --no-log               write no JSON event lines (the listening line still goes to stdout)
     --quiet                no human-readable lines on stderr
+    --threads N            threads serving each of the plain and PSK listeners,
+                           on SO_REUSEPORT sockets of one port (default 1)
     -h, --help             this help
     -V, --version          print the version
 
@@ -542,6 +552,12 @@ impl ArgState {
             "--log" => cfg.log = LogTarget::File(PathBuf::from(value()?)),
             "--no-log" => cfg.log = LogTarget::None,
             "--quiet" => cfg.human = false,
+            "--threads" => {
+                cfg.udp_threads = parse_num(flag, &value()?)?;
+                if cfg.udp_threads == 0 || cfg.udp_threads > 64 {
+                    return Err("--threads must be 1 to 64".into());
+                }
+            }
             "--seed" => cfg.seed = Some(parse_num(flag, &value()?)?),
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }

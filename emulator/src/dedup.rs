@@ -9,6 +9,7 @@
 //! listener's time.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -25,11 +26,69 @@ struct Entry {
     len: usize,
 }
 
+/// The index's hasher: multiply and rotate over the key's words, from a
+/// random start per cache. SipHash, the std default, was most of the
+/// lookup and insert a listener does for every request; the random start
+/// still keeps a peer from picking addresses that collide.
+#[derive(Clone)]
+pub(crate) struct KeyHash(u64);
+
+impl KeyHash {
+    fn random() -> KeyHash {
+        KeyHash(std::collections::hash_map::RandomState::new().hash_one(0u8) | 1)
+    }
+}
+
+impl BuildHasher for KeyHash {
+    type Hasher = KeyHasher;
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(self.0)
+    }
+}
+
+pub(crate) struct KeyHasher(u64);
+
+impl KeyHasher {
+    fn add(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(23) ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u8(&mut self, x: u8) {
+        self.add(x.into());
+    }
+    fn write_u16(&mut self, x: u16) {
+        self.add(x.into());
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.add(x.into());
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.add(x);
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.add(x as u64);
+    }
+    fn finish(&self) -> u64 {
+        // The table picks buckets by the low bits: fold the well-mixed
+        // high half into them.
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
 pub(crate) struct DedupCache {
     lifetime: Duration,
     max: usize,
     /// Key → (start, length) of its answer in `bytes`.
-    index: HashMap<Key, (u64, usize)>,
+    index: HashMap<Key, (u64, usize), KeyHash>,
     order: VecDeque<Entry>,
     bytes: VecDeque<u8>,
     /// Position of `bytes[0]`.
@@ -41,7 +100,7 @@ impl DedupCache {
         DedupCache {
             lifetime,
             max,
-            index: HashMap::new(),
+            index: HashMap::with_hasher(KeyHash::random()),
             order: VecDeque::new(),
             bytes: VecDeque::new(),
             first: 0,

@@ -109,7 +109,7 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
         }
         None => None,
     };
-    for (_, security, transport, _) in &transports {
+    for (_, security, transport, _, _) in &transports {
         let addr = transport.local_addr()?;
         match security {
             Security::None => handle.plain = Some(addr),
@@ -120,8 +120,11 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
         handle.print_listening(human)?;
     }
     let clock = Arc::new(SystemClock);
-    for (name, security, transport, k) in transports {
-        handle.spawn(stack::listener(
+    for (name, security, transport, k, t) in transports {
+        // Thread 0 keeps the listener's seed of a single-threaded emulator;
+        // the others get seeds no other listener uses (k 1..=3).
+        let k = k + 4 * t as u64;
+        let listener = stack::listener(
             (name, k),
             security,
             transport,
@@ -129,19 +132,23 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
             &faults,
             seed,
             clock.clone(),
-        ))?;
+        );
+        handle.spawn(listener, t)?;
     }
     if let Some(transport) = dtls {
         // DTLS below the transport, so no CoAP-layer security.
-        handle.spawn(stack::listener(
-            ("dtls", 3),
-            Security::None,
-            transport,
-            &platform,
-            &faults,
-            seed,
-            clock,
-        ))?;
+        handle.spawn(
+            stack::listener(
+                ("dtls", 3),
+                Security::None,
+                transport,
+                &platform,
+                &faults,
+                seed,
+                clock,
+            ),
+            0,
+        )?;
     }
     Ok(handle)
 }
@@ -160,21 +167,114 @@ fn bind_udp(what: &str, addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
     })
 }
 
-type UdpListener = (&'static str, Security, UdpTransport, u64);
+/// A listener's name, security mode, one of its sockets, the listener
+/// number (seeds it) and the thread's index among the listener's threads.
+type UdpListener = (&'static str, Security, UdpTransport, u64, usize);
 
-/// The plain and PSK listeners' sockets (the last field seeds the listener).
+/// The plain and PSK listeners' sockets: `udp_threads` of each, sharing
+/// the port through `SO_REUSEPORT` when more than one.
 fn bind_udp_listeners(cfg: &SimConfig) -> io::Result<Vec<UdpListener>> {
     let mut out = Vec::new();
+    let threads = cfg.udp_threads.max(1);
     for (name, security, port, k) in [
         ("plain", Security::None, cfg.plain_port, 1u64),
         ("psk", Security::Psk, cfg.psk_port, 2u64),
     ] {
         if let Some(port) = port {
-            let sock = bind_udp(name, SocketAddr::new(cfg.bind, port))?;
-            out.push((name, security, UdpTransport::from_socket(sock), k));
+            let addr = SocketAddr::new(cfg.bind, port);
+            if threads == 1 {
+                let sock = bind_udp(name, addr)?;
+                out.push((name, security, UdpTransport::from_socket(sock), k, 0));
+                continue;
+            }
+            let first = bind_reuseport(name, addr)?;
+            let addr = first.local_addr()?;
+            out.push((name, security, UdpTransport::from_socket(first), k, 0));
+            for t in 1..threads {
+                let sock = bind_reuseport(name, addr)?;
+                out.push((name, security, UdpTransport::from_socket(sock), k, t));
+            }
         }
     }
     Ok(out)
+}
+
+/// A UDP socket bound to `addr` with `SO_REUSEPORT`, so that several
+/// threads each receive on a socket of their own: the kernel hashes each
+/// peer to one of them, and no lock is shared on the receive path.
+#[cfg(target_os = "linux")]
+fn bind_reuseport(what: &str, addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
+    use std::os::fd::FromRawFd;
+    let named = |e: io::Error| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "cannot bind the {what} listener to {} port {}: {e}",
+                addr.ip(),
+                addr.port()
+            ),
+        )
+    };
+    let family = if addr.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
+    // SAFETY: plain syscalls; every result is checked and the descriptor
+    // is owned by the UdpSocket (closed on drop) as soon as it exists.
+    unsafe {
+        let fd = libc::socket(family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(named(io::Error::last_os_error()));
+        }
+        let sock = std::net::UdpSocket::from_raw_fd(fd);
+        let one: libc::c_int = 1;
+        if libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_REUSEPORT,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        ) < 0
+        {
+            return Err(named(io::Error::last_os_error()));
+        }
+        let mut ss: libc::sockaddr_storage = std::mem::zeroed();
+        let len = match addr {
+            SocketAddr::V4(a) => {
+                let sin = &mut *(&mut ss as *mut _ as *mut libc::sockaddr_in);
+                sin.sin_family = libc::AF_INET as libc::sa_family_t;
+                sin.sin_port = a.port().to_be();
+                sin.sin_addr.s_addr = u32::from(*a.ip()).to_be();
+                std::mem::size_of::<libc::sockaddr_in>()
+            }
+            SocketAddr::V6(a) => {
+                let sin6 = &mut *(&mut ss as *mut _ as *mut libc::sockaddr_in6);
+                sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                sin6.sin6_port = a.port().to_be();
+                sin6.sin6_addr.s6_addr = a.ip().octets();
+                sin6.sin6_scope_id = a.scope_id();
+                std::mem::size_of::<libc::sockaddr_in6>()
+            }
+        };
+        if libc::bind(
+            fd,
+            (&ss as *const libc::sockaddr_storage).cast(),
+            len as libc::socklen_t,
+        ) < 0
+        {
+            return Err(named(io::Error::last_os_error()));
+        }
+        Ok(sock)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn bind_reuseport(what: &str, _addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("the {what} listener: more than one thread needs Linux (SO_REUSEPORT)"),
+    ))
 }
 
 /// The DTLS listener's identity and socket, with the CA written to
@@ -236,10 +336,17 @@ impl SimHandle {
         Ok(())
     }
 
-    /// Runs `listener` on its own thread until the handle stops.
-    fn spawn<T: DatagramTransport + 'static>(&mut self, listener: Stacked<T>) -> io::Result<()> {
+    /// Runs `listener` (its thread `t`) on its own thread until the handle stops.
+    fn spawn<T: DatagramTransport + 'static>(
+        &mut self,
+        listener: Stacked<T>,
+        t: usize,
+    ) -> io::Result<()> {
         let stop = self.stop.clone();
-        let name = format!("sim-{}", listener.name());
+        let name = match t {
+            0 => format!("sim-{}", listener.name()),
+            t => format!("sim-{}-{t}", listener.name()),
+        };
         self.threads.push(
             std::thread::Builder::new()
                 .name(name)

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use coap_lite::{CoapOption, MessageClass, MessageType, Packet};
+use coap_lite::{MessageClass, MessageType, Packet};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -246,27 +246,12 @@ impl<T: DatagramTransport> Listener<T> {
         }
     }
 
+    /// The response datagram. Encoded here rather than through a
+    /// `coap_lite::Packet` (requests are still decoded by coap-lite): the
+    /// packet's option map and lists cost several allocations per answer,
+    /// a fifth of the listener's own time at fleet rates.
     fn build(&self, ty: MessageType, mid: u16, token: &[u8], r: &Reply) -> Vec<u8> {
-        let mut p = Packet::new();
-        p.header.set_type(ty);
-        p.header.message_id = mid;
-        p.header.code = MessageClass::Response(r.code);
-        p.set_token(token.to_vec());
-        if let Some(cf) = r.content_format {
-            p.add_option(
-                CoapOption::ContentFormat,
-                cf.to_be_bytes()
-                    .iter()
-                    .copied()
-                    .skip_while(|b| *b == 0)
-                    .collect(),
-            );
-        }
-        for (n, v) in &r.options {
-            p.add_option(CoapOption::from(*n), v.clone());
-        }
-        p.payload = r.payload.clone();
-        p.to_bytes_unlimited().unwrap_or_default()
+        encode_response(ty, mid, token, r)
     }
 
     fn request(&mut self, peer: SocketAddr, pkt: Packet) {
@@ -333,5 +318,113 @@ impl<T: DatagramTransport> Listener<T> {
         };
         self.dedup.insert(key, &answer, now);
         self.send(peer, &answer);
+    }
+}
+
+/// RFC 7252 3: header, token, options in ascending order (delta encoded,
+/// those of one number in the order given), payload after 0xFF.
+fn encode_response(ty: MessageType, mid: u16, token: &[u8], r: &Reply) -> Vec<u8> {
+    let ty = match ty {
+        MessageType::Confirmable => 0u8,
+        MessageType::NonConfirmable => 1,
+        MessageType::Acknowledgement => 2,
+        MessageType::Reset => 3,
+    };
+    let token = &token[..token.len().min(8)];
+    let mut out = Vec::with_capacity(16 + token.len() + r.payload.len() + 8 * r.options.len());
+    out.push(0x40 | ty << 4 | token.len() as u8);
+    out.push(u8::from(MessageClass::Response(r.code)));
+    out.extend_from_slice(&mid.to_be_bytes());
+    out.extend_from_slice(token);
+    // Content-Format as a uint: big-endian without leading zero bytes.
+    let cf = r.content_format.map(u16::to_be_bytes);
+    let cf: Option<&[u8]> = cf.as_ref().map(|b| match b {
+        [0, 0] => &b[2..],
+        [0, _] => &b[1..],
+        _ => &b[..],
+    });
+    let mut last = 0u16;
+    let mut put = |out: &mut Vec<u8>, n: u16, v: &[u8]| {
+        let (d, dx) = ext(n - last);
+        let (l, lx) = ext(v.len() as u16);
+        out.push(d << 4 | l);
+        out.extend_from_slice(dx.as_slice());
+        out.extend_from_slice(lx.as_slice());
+        out.extend_from_slice(v);
+        last = n;
+    };
+    let mut opts: Vec<(u16, &[u8])> = Vec::with_capacity(r.options.len() + 1);
+    opts.extend(cf.map(|v| (12u16, v)));
+    opts.extend(r.options.iter().map(|(n, v)| (*n, v.as_slice())));
+    opts.sort_by_key(|(n, _)| *n); // stable: values of one option keep their order
+    for (n, v) in opts {
+        put(&mut out, n, v);
+    }
+    if !r.payload.is_empty() {
+        out.push(0xff);
+        out.extend_from_slice(&r.payload);
+    }
+    out
+}
+
+/// The extended bytes of an option delta or length (none, one or two).
+struct Ext([u8; 2], usize);
+
+impl Ext {
+    fn as_slice(&self) -> &[u8] {
+        &self.0[..self.1]
+    }
+}
+
+/// An option delta or length: its 4-bit nibble and extended bytes.
+fn ext(x: u16) -> (u8, Ext) {
+    match x {
+        0..=12 => (x as u8, Ext([0; 2], 0)),
+        13..=268 => (13, Ext([(x - 13) as u8, 0], 1)),
+        _ => (14, Ext((x - 269).to_be_bytes(), 2)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coap_lite::{CoapOption, ResponseType};
+
+    /// The hand encoder gives what coap-lite decodes back to the same
+    /// response (long options and extended deltas included).
+    #[test]
+    fn encoded_responses_decode_with_coap_lite() {
+        for (cf, options, payload) in [
+            (None, vec![], vec![]),
+            (Some(50u16), vec![], b"{\"token\":\"x\"}".to_vec()),
+            (Some(0), vec![(2090u16, b"17".to_vec())], vec![1, 2, 3]),
+            (
+                Some(60),
+                vec![(2090, vec![b'9'; 300]), (14, vec![7; 20])],
+                vec![],
+            ),
+        ] {
+            let r = Reply {
+                code: ResponseType::Content,
+                payload: payload.clone(),
+                content_format: cf,
+                options: options.clone(),
+                separate: false,
+            };
+            let bytes = encode_response(MessageType::Acknowledgement, 0x1234, b"tok", &r);
+            let p = Packet::from_bytes(&bytes).expect("decodes");
+            assert_eq!(p.header.get_type(), MessageType::Acknowledgement);
+            assert_eq!(p.header.message_id, 0x1234);
+            assert_eq!(p.header.code, MessageClass::Response(ResponseType::Content));
+            assert_eq!(p.get_token(), b"tok");
+            assert_eq!(p.payload, payload);
+            let got_cf = p
+                .get_first_option(CoapOption::ContentFormat)
+                .map(|v| v.iter().fold(0u16, |a, b| a << 8 | *b as u16));
+            assert_eq!(got_cf, cf);
+            for (n, v) in options {
+                assert_eq!(p.get_first_option(CoapOption::from(n)), Some(&v));
+            }
+        }
     }
 }

@@ -48,21 +48,32 @@ impl EventLog {
         let json = sink.is_some();
         let writer = if json || human {
             let (tx, rx) = channel::<Line>();
-            let mut sink = sink;
+            let sink = sink;
             let t = std::thread::Builder::new()
                 .name("sim-log".into())
                 .spawn(move || {
-                    for line in rx {
-                        match line {
-                            Line::Json(l) => {
-                                if let Some(w) = sink.as_mut() {
-                                    let _ = writeln!(w, "{l}");
-                                    let _ = w.flush();
+                    // Lines already queued are written together and flushed
+                    // once, before the writer waits for more: every line is
+                    // out as soon as the writer is idle, without a write
+                    // system call per line at load.
+                    let mut sink = sink.map(|w| io::BufWriter::with_capacity(64 * 1024, w));
+                    while let Ok(first) = rx.recv() {
+                        let mut next = Some(first);
+                        while let Some(line) = next {
+                            match line {
+                                Line::Json(l) => {
+                                    if let Some(w) = sink.as_mut() {
+                                        let _ = writeln!(w, "{l}");
+                                    }
+                                }
+                                Line::Human(l) => {
+                                    let _ = writeln!(io::stderr(), "{l}");
                                 }
                             }
-                            Line::Human(l) => {
-                                let _ = writeln!(io::stderr(), "{l}");
-                            }
+                            next = rx.try_recv().ok();
+                        }
+                        if let Some(w) = sink.as_mut() {
+                            let _ = w.flush();
                         }
                     }
                 })?;

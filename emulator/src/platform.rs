@@ -128,18 +128,18 @@ fn method_name(pkt: &Packet) -> String {
 
 /// Which resource the request names (with the topic's segments), or why
 /// it is refused; refusals of a known resource are logged as its own.
-fn route(pkt: &Packet) -> (Route, Result<Vec<String>, Rejection>) {
+fn route(pkt: &Packet) -> (Route, Result<Vec<&str>, Rejection>) {
     let mut segs = Vec::new();
     for s in pkt.get_option(CoapOption::UriPath).into_iter().flatten() {
         match std::str::from_utf8(s) {
-            Ok(s) => segs.push(s.to_string()),
+            Ok(s) => segs.push(s),
             Err(_) => {
                 let r = Rejection::bad_request("Uri-Path is not UTF-8");
                 return (Route::Other, Err(r));
             }
         }
     }
-    let (route, name) = match segs.first().map(String::as_str) {
+    let (route, name) = match segs.first().copied() {
         Some("auth") if segs.len() == 1 => (Route::Auth, "auth"),
         Some("topic") if segs.len() >= 2 => (Route::Topic, "topic"),
         _ => {
@@ -367,7 +367,7 @@ impl Platform {
 
     /// `POST /topic/...`: checks the token, the topic and (PSK) the
     /// sequence number, then accepts the uplink.
-    fn topic(&self, req: &Request<'_>, topic_segs: &[String]) -> Result<Reply, Rejection> {
+    fn topic(&self, req: &Request<'_>, topic_segs: &[&str]) -> Result<Reply, Rejection> {
         checks::no_query(req.pkt)?;
         let mut legacy = Vec::new();
         if checks::accept(req.pkt, Route::Topic, self.cfg.accept_legacy)?.legacy {
@@ -389,6 +389,8 @@ impl Platform {
             (Some(s), Security::Psk) => self
                 .open_psk(s, req.pkt, &mut legacy)
                 .map_err(|r| r.by(&who))?,
+            // Plain uplinks' payload is only logged: not copied otherwise.
+            _ if !self.log.wanted() => (Vec::new(), None),
             _ => (req.pkt.payload.clone(), None),
         };
         let key = info.psk.as_ref().map(|s| s.key.clone());
@@ -501,10 +503,18 @@ impl Platform {
 
 /// The topic as a path, if this device may publish to it: under
 /// `/PK/DN/`, not the prefix alone, no wildcard.
-fn publishable(device: &Device, topic_segs: &[String]) -> Result<String, Rejection> {
+fn publishable(device: &Device, topic_segs: &[&str]) -> Result<String, Rejection> {
     let topic = format!("/{}", topic_segs.join("/"));
-    let prefix = format!("/{}/{}/", device.product_key, device.device_name);
-    if !topic.starts_with(&prefix) || topic.len() == prefix.len() {
+    // Below /PK/DN/ (something after it), checked without building the
+    // prefix: this runs for every uplink.
+    let below = topic[1..]
+        .strip_prefix(device.product_key.as_str())
+        .and_then(|r| r.strip_prefix('/'))
+        .and_then(|r| r.strip_prefix(device.device_name.as_str()))
+        .and_then(|r| r.strip_prefix('/'))
+        .is_some_and(|rest| !rest.is_empty());
+    if !below {
+        let prefix = format!("/{}/{}/", device.product_key, device.device_name);
         return Err(Rejection::new(
             ResponseType::Forbidden,
             format!("topic {topic} is not publishable by this device (only {prefix}...)"),

@@ -202,3 +202,52 @@ fn handle_is_send_and_sync() {
     check::<iotx_coap_sim::SimHandle>();
     check::<iotx_coap_sim::SimConfig>();
 }
+
+/// With several threads per listener (SO_REUSEPORT), every peer is served,
+/// a token issued on one thread is valid on the others (they are one
+/// listener), bursts from a peer all get answers (sent in batches), and a
+/// retransmission still meets its peer's deduplication cache.
+#[test]
+fn threads_share_the_port_tokens_and_dedup() {
+    let s = sim(SimConfig {
+        udp_threads: 3,
+        ..SimConfig::default()
+    });
+    let mut first = Client::new(s.plain_addr());
+    let t = token(&mut first);
+    let mut clients: Vec<Client> = (0..12).map(|_| Client::new(s.plain_addr())).collect();
+    for c in &mut clients {
+        let r = c.call(uplink_req(TOPIC, Some(&t), b"x"));
+        assert_eq!(code(&r), "2.05");
+    }
+    // A burst of 20 from each peer before reading any answer.
+    for c in &clients {
+        for mid in 1..=20u16 {
+            let mut req = uplink_req(TOPIC, Some(&t), b"burst");
+            req.header.message_id = mid;
+            c.send(&req);
+        }
+    }
+    for c in &clients {
+        let mut mids: Vec<u16> = (0..20)
+            .map(|_| {
+                c.recv(Duration::from_secs(3))
+                    .expect("an answer")
+                    .header
+                    .message_id
+            })
+            .collect();
+        mids.sort();
+        assert_eq!(mids, (1..=20).collect::<Vec<u16>>());
+    }
+    let mut again = uplink_req(TOPIC, Some(&t), b"burst");
+    again.header.message_id = 7;
+    clients[0].send(&again);
+    assert_eq!(
+        code(&clients[0].recv(Duration::from_secs(3)).unwrap()),
+        "2.05"
+    );
+    wait_event(&s, "duplicate");
+    assert_eq!(s.stats().uplink_ok, 12 + 12 * 20);
+    assert_eq!(s.stats().duplicates, 1);
+}

@@ -32,6 +32,9 @@ pub struct Tally {
     /// Response codes (`0x45` is 2.05).
     pub codes: BTreeMap<u8, u64>,
     pub failed: u64,
+    /// Open loop: sends that were due but not made (window full, or the
+    /// session refused).
+    pub skipped: u64,
 }
 
 impl Tally {
@@ -42,6 +45,7 @@ impl Tally {
             *self.codes.entry(c).or_default() += n;
         }
         self.failed += other.failed;
+        self.skipped += other.skipped;
     }
 }
 
@@ -101,21 +105,15 @@ impl Fleet {
         flush(d);
     }
 
-    /// Sends one JSON uplink from device `i`; false when the session refused.
-    pub fn send_uplink(&mut self, i: usize, n: u64) -> bool {
+    /// Sends one JSON uplink from device `i`, its latency counted from
+    /// `since`; false when the session refused.
+    pub fn send_uplink(&mut self, i: usize, n: u64, since: Instant) -> bool {
         let now = self.now_ms();
         let d = &mut self.devices[i];
         let body = format!(r#"{{"n":{n},"temp":21.5}}"#);
         let sent = d
             .session
-            .send(
-                now,
-                &d.topic,
-                body.as_bytes(),
-                FORMAT_JSON,
-                true,
-                Instant::now(),
-            )
+            .send(now, &d.topic, body.as_bytes(), FORMAT_JSON, true, since)
             .is_ok();
         if sent {
             d.outstanding += 1;

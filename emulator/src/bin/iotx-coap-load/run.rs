@@ -15,8 +15,10 @@ emulator and libcoap's coap-server-notls, side by side.
     --devices N       simulated devices (default 200)
     --workers N       generator threads (default 2)
     --seconds S       uplink phase length per server (default 5)
-    --window W        uplinks each device keeps in flight (default 1)
-    --rate R          total uplinks per second instead of closed loop (default 0: closed loop)
+    --window W        uplinks each device keeps in flight in the closed loop (default 1)
+    --rate R          offered uplinks per second in total in the open-loop phase
+                      (default 20000; 0: no open-loop phase)
+    --sim-threads N   the emulator's listener threads (its --threads; default 1)
     --target T        sim, coap-server or both (default both)
     --coap-server P   the libcoap server binary (default coap-server-notls)
     --auth-tokens N   also re-authenticate until N tokens were issued and print
@@ -30,6 +32,7 @@ pub struct Options {
     seconds: f64,
     window: usize,
     rate: f64,
+    sim_threads: usize,
     sim: bool,
     coap_server: Option<String>,
     auth_tokens: u64,
@@ -43,7 +46,8 @@ impl Options {
             workers: 2,
             seconds: 5.0,
             window: 1,
-            rate: 0.0,
+            rate: 20_000.0,
+            sim_threads: 1,
             sim: true,
             coap_server: Some("coap-server-notls".into()),
             auth_tokens: 0,
@@ -60,6 +64,7 @@ impl Options {
                 "--seconds" => o.seconds = num(value()?)?,
                 "--window" => o.window = num(value()?)? as usize,
                 "--rate" => o.rate = num(value()?)?,
+                "--sim-threads" => o.sim_threads = num(value()?)? as usize,
                 "--auth-tokens" => o.auth_tokens = num(value()?)? as u64,
                 "--coap-server" => server = Some(value()?),
                 "--target" => match value()?.as_str() {
@@ -74,8 +79,8 @@ impl Options {
         if o.coap_server.is_some() {
             o.coap_server = server;
         }
-        if o.devices == 0 || o.workers == 0 || o.window == 0 {
-            return Err("--devices, --workers and --window must be positive".into());
+        if o.devices == 0 || o.workers == 0 || o.window == 0 || o.sim_threads == 0 {
+            return Err("--devices, --workers, --window and --sim-threads must be positive".into());
         }
         o.workers = o.workers.min(o.devices);
         Ok(Some(o))
@@ -123,6 +128,9 @@ impl Figures {
         if self.tally.failed > 0 {
             s.push(format!("failed:{}", self.tally.failed));
         }
+        if self.tally.skipped > 0 {
+            s.push(format!("skipped:{}", self.tally.skipped));
+        }
         s.join(" ")
     }
 }
@@ -154,13 +162,68 @@ fn cpu_time(stat: &str) -> Option<Duration> {
     Some(Duration::from_micros(ticks * 1_000_000 / hz))
 }
 
-/// Server CPU per completed request, in microseconds.
-fn cpu_per(stat: Option<&str>, before: Option<Duration>, count: usize) -> String {
-    match (stat.and_then(cpu_time), before) {
-        (Some(after), Some(before)) if count > 0 && after > before => format!(
-            "server CPU {:.1} us/req",
-            (after - before).as_secs_f64() * 1e6 / count as f64
-        ),
+/// The `stat` files of the emulator's plain listener threads (this
+/// process), once all `n` run.
+fn sim_thread_stats(n: usize) -> Vec<String> {
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        found.clear();
+        for task in std::fs::read_dir("/proc/self/task")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            let comm = comm.trim();
+            if comm == "sim-plain" || comm.starts_with("sim-plain-") {
+                found.push(task.path().join("stat").display().to_string());
+            }
+        }
+        if found.len() >= n {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    found
+}
+
+/// Where a server's CPU time is read, and whether it runs in this process
+/// (the emulator) so that the generator's own time is the rest.
+struct Cpu {
+    server: Vec<String>,
+    in_process: bool,
+}
+
+impl Cpu {
+    /// (server, generator) CPU time so far.
+    fn sample(&self) -> Option<(Duration, Duration)> {
+        let mut server = Duration::ZERO;
+        for stat in &self.server {
+            server += cpu_time(stat)?;
+        }
+        let me = cpu_time("/proc/self/stat")?;
+        let generator = if self.in_process {
+            me.saturating_sub(server)
+        } else {
+            me
+        };
+        Some((server, generator))
+    }
+}
+
+/// Server and generator CPU per completed request, in microseconds: the
+/// generator's share shows when it, not the server, is what limits a rate.
+fn cpu_per(cpu: &Cpu, before: Option<(Duration, Duration)>, count: usize) -> String {
+    match (cpu.sample(), before) {
+        (Some(after), Some(before)) if count > 0 && after.0 > before.0 => {
+            let us =
+                |a: Duration, b: Duration| a.saturating_sub(b).as_secs_f64() * 1e6 / count as f64;
+            format!(
+                "server CPU {:.1} us/req, generator {:.1} us/req",
+                us(after.0, before.0),
+                us(after.1, before.1)
+            )
+        }
         // /proc counts in clock ticks (10 ms): a short phase shows none.
         _ => "server CPU n/a".into(),
     }
@@ -215,8 +278,12 @@ fn auth_phase(f: &mut Fleet) -> Tally {
     tally
 }
 
-/// Uplinks for `secs`: closed loop (`window` in flight per device) or at
-/// `rate` per second for this worker.
+/// Uplinks for `secs`: closed loop (`rate` 0: `window` in flight per
+/// device, the next sent when one is answered) or open loop (`rate` per
+/// second for this worker, round-robin over the devices, whatever is still
+/// unanswered, up to `window` per device; a send the session refuses or a
+/// full window is counted as skipped). In the open loop latency runs from
+/// the time a request was due, not from when the generator got to it.
 fn uplink_phase(f: &mut Fleet, secs: f64, window: usize, rate: f64) -> Tally {
     let mut tally = Tally::default();
     let t0 = Instant::now();
@@ -227,7 +294,7 @@ fn uplink_phase(f: &mut Fleet, secs: f64, window: usize, rate: f64) -> Tally {
         for i in 0..f.devices.len() {
             for _ in 0..window {
                 n += 1;
-                f.send_uplink(i, n);
+                f.send_uplink(i, n, Instant::now());
             }
         }
     }
@@ -236,7 +303,7 @@ fn uplink_phase(f: &mut Fleet, secs: f64, window: usize, rate: f64) -> Tally {
         let refill = |f: &mut Fleet, i: usize| {
             if rate <= 0.0 && f.devices[i].outstanding < window && f.devices[i].session.is_authed()
             {
-                f.send_uplink(i, 0);
+                f.send_uplink(i, 0, Instant::now());
             }
         };
         f.pump(Duration::from_millis(1), &mut tally, refill);
@@ -246,8 +313,9 @@ fn uplink_phase(f: &mut Fleet, secs: f64, window: usize, rate: f64) -> Tally {
             while sent < due {
                 let i = (sent as usize) % len;
                 sent += 1;
-                if f.devices[i].outstanding < window {
-                    f.send_uplink(i, sent);
+                let at = t0 + Duration::from_secs_f64(sent as f64 / rate);
+                if f.devices[i].outstanding >= window || !f.send_uplink(i, sent, at) {
+                    tally.skipped += 1;
                 }
             }
         }
@@ -296,6 +364,7 @@ fn start_sim(o: &Options) -> std::io::Result<SimHandle> {
         psk_port: None,
         dtls_port: None,
         capture_events: false,
+        udp_threads: o.sim_threads,
         ..SimConfig::default()
     })
 }
@@ -354,17 +423,26 @@ fn local_auth(f: &mut Fleet) {
     }
 }
 
-/// One server's row: auth (when it has /auth) then uplinks.
-fn measure(
+/// A server under test: its fleet (authenticated) and where its CPU time
+/// is read.
+struct Target {
+    name: &'static str,
+    fleets: Vec<Fleet>,
+    cpu: Cpu,
+}
+
+/// The fleet for `server`, authenticated: with real `/auth` requests (and
+/// a row for them) when the server has `/auth`, else locally.
+fn prepare(
     o: &Options,
-    name: &str,
+    name: &'static str,
     server: SocketAddr,
     real_auth: bool,
-    stat: Option<&str>,
-) -> std::io::Result<Figures> {
+    cpu: Cpu,
+) -> std::io::Result<Target> {
     let mut fleets = fleets(o, server)?;
     if real_auth {
-        let cpu0 = stat.and_then(cpu_time);
+        let cpu0 = cpu.sample();
         let (auth, secs) = parallel(&mut fleets, auth_phase);
         let auth = Figures::new(auth, secs);
         println!(
@@ -372,27 +450,42 @@ fn measure(
             auth.rate(),
             ms(auth.p50),
             ms(auth.p99),
-            cpu_per(stat, cpu0, auth.count),
+            cpu_per(&cpu, cpu0, auth.count),
             auth.count,
             auth.codes()
         );
     } else {
         fleets.iter_mut().for_each(local_auth);
     }
-    let rate = o.rate / o.workers as f64;
-    let cpu0 = stat.and_then(cpu_time);
-    let (up, secs) = parallel(&mut fleets, |f| uplink_phase(f, o.seconds, o.window, rate));
+    Ok(Target { name, fleets, cpu })
+}
+
+/// One uplink row: closed loop (`open` false) or at the offered `--rate`.
+fn uplink_row(o: &Options, t: &mut Target, open: bool) -> Figures {
+    let (rate, window) = match open {
+        // Room for a few in flight per device, so that a slow answer
+        // does not silently lower the offered rate.
+        true => (o.rate / o.workers as f64, o.window.max(8)),
+        false => (0.0, o.window),
+    };
+    let cpu0 = t.cpu.sample();
+    let (up, secs) = parallel(&mut t.fleets, |f| uplink_phase(f, o.seconds, window, rate));
     let up = Figures::new(up, secs);
+    let mode = match open {
+        true => format!("open {:.0}/s", o.rate),
+        false => format!("closed x{}", o.window),
+    };
     println!(
-        "{name:<18} uplink: {:>8.0}/s  p50 {:>9}  p99 {:>9}  {}  ({} uplinks; {})",
+        "{:<18} uplink: {mode:<13} {:>8.0}/s  p50 {:>9}  p99 {:>9}  {}  ({} uplinks; {})",
+        t.name,
         up.rate(),
         ms(up.p50),
         ms(up.p99),
-        cpu_per(stat, cpu0, up.count),
+        cpu_per(&t.cpu, cpu0, up.count),
         up.count,
         up.codes()
     );
-    Ok(up)
+    up
 }
 
 /// Rates over consecutive runs of `n` completions in `at` (sorted).
@@ -511,37 +604,67 @@ fn print_cpu_per_auth(samples: &[(usize, Duration)], tenth: usize) {
 
 pub fn main(o: &Options) -> Result<(), String> {
     println!(
-        "iotx-coap-load: {} devices, {} workers, {} s of uplinks per server, {}",
+        "iotx-coap-load: {} devices, {} workers, {} s per phase and server; closed loop \
+         ({} in flight per device){}",
         o.devices,
         o.workers,
         o.seconds,
+        o.window,
         match o.rate {
-            r if r > 0.0 => format!("{r} uplinks/s in total"),
-            _ => format!("closed loop, {} in flight per device", o.window),
+            r if r > 0.0 => format!(", then open loop at {r} uplinks/s offered in total"),
+            _ => String::new(),
         }
     );
-    let mut rates = Vec::new();
-    if o.sim {
-        let sim = start_sim(o).map_err(|e| e.to_string())?;
-        let stat = sim_thread_stat();
-        let up = measure(o, "iotx-coap-sim", sim.plain_addr(), true, stat.as_deref())
-            .map_err(|e| e.to_string())?;
-        rates.push(up.rate());
-    }
-    if let Some(bin) = &o.coap_server {
-        let (mut child, addr) = start_coap_server(bin, o.devices)?;
-        let stat = format!("/proc/{}/stat", child.id());
-        let up = measure(o, "coap-server-notls", addr, false, Some(&stat));
-        let _ = child.kill();
-        let _ = child.wait();
-        rates.push(up.map_err(|e| e.to_string())?.rate());
-    }
-    if let [sim, coap] = rates[..] {
-        println!(
-            "uplink rate, emulator / coap-server-notls: {:.2}x",
-            sim / coap
+    // Both servers run for the whole measurement and the phases alternate
+    // between them, so the machine's other load hits both alike.
+    let sim = match o.sim {
+        true => Some(start_sim(o).map_err(|e| e.to_string())?),
+        false => None,
+    };
+    let mut child = None;
+    let mut targets = Vec::new();
+    if let Some(sim) = &sim {
+        let cpu = Cpu {
+            server: sim_thread_stats(o.sim_threads),
+            in_process: true,
+        };
+        targets.push(
+            prepare(o, "iotx-coap-sim", sim.plain_addr(), true, cpu).map_err(|e| e.to_string())?,
         );
     }
+    if let Some(bin) = &o.coap_server {
+        let (c, addr) = start_coap_server(bin, o.devices)?;
+        let cpu = Cpu {
+            server: vec![format!("/proc/{}/stat", c.id())],
+            in_process: false,
+        };
+        child = Some(c);
+        targets.push(prepare(o, "coap-server-notls", addr, false, cpu).map_err(|e| e.to_string())?);
+    }
+    let modes: &[bool] = if o.rate > 0.0 {
+        &[false, true]
+    } else {
+        &[false]
+    };
+    for &open in modes {
+        let rates: Vec<f64> = targets
+            .iter_mut()
+            .map(|t| uplink_row(o, t, open).rate())
+            .collect();
+        if let [sim, coap] = rates[..] {
+            let mode = if open { "open-loop" } else { "closed-loop" };
+            println!(
+                "{mode} uplink rate, emulator / coap-server-notls: {:.2}x",
+                sim / coap
+            );
+        }
+    }
+    drop(targets);
+    if let Some(mut c) = child {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    drop(sim);
     if o.auth_tokens > 0 {
         auth_scale(o).map_err(|e| e.to_string())?;
     }
