@@ -48,8 +48,18 @@ if bench/footprint.sh --budget 1000 >/dev/null 2>&1; then
 fi
 echo "== wake cycle of a battery device: bytes fresh vs resumed (session store)"
 bench/wake.sh
-echo "== instructions per uplink (callgrind)"
+echo "== instructions per uplink (callgrind; gated at half the vendor's)"
 bench/cpu.sh
+echo "== x86_64 share of a linked client, stable route (map check, budget)"
+# The budget is today's share + 2%; the goal, the vendor's 47,844 bytes, is
+# not met on this route yet (README "Where the x86_64 stable route's bytes go").
+bench/linux-share.sh --stable --budget 73856
+if bench/linux-share.sh --stable --budget 1000 >/dev/null 2>&1; then
+    echo "bench/linux-share.sh passed a 1,000-byte budget: the gate is broken" >&2
+    exit 1
+fi
+echo "== the emulator against libcoap's coap-server-notls, both generators (short; no gate)"
+ROUNDS=1 SECS=1 RATES="20000" bench/emulator-vs-libcoap.sh
 echo "== retransmission timers over the NB-IoT link model (README \"On NB-IoT links\")"
 bench/link.sh --short
 echo "== fuzz smoke, 30 s per target (docs/testing.md)"
