@@ -766,9 +766,7 @@ impl<U> Session<U> {
     /// holds the payload, so a response costs no allocation. A PSK payload
     /// is decrypted after what the buffer holds (one that fails leaves the
     /// exchange as it was), then moved to the front.
-    // Not inlined: its locals would join `respond`'s frame, which is on the
-    // stack when a renewal runs `begin_auth` below it (the deepest path).
-    #[inline(never)]
+    #[inline]
     fn deliver(&mut self, incoming: Incoming) {
         let body = incoming.message.payload;
         let code = incoming.code;
