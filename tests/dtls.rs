@@ -110,9 +110,10 @@ fn reference_hal_contract() {
     assert!(run.success(), "{}", run.describe());
 }
 
-/// The root CA that the library embeds (as DER) reaches
-/// `HAL_DTLSSession_create` as the repository's PEM file, byte for byte,
-/// on every session it creates (tests/c/ca_pem.c wraps the HAL's create).
+/// The root CA that the library embeds reaches `HAL_DTLSSession_create`
+/// as the repository's PEM file, byte for byte and NUL-terminated, on
+/// every session it creates (tests/c/ca_pem.c wraps the HAL's create): the
+/// guard for any other way of storing it (see the history: as DER).
 #[test]
 fn embedded_ca_reaches_the_hal_as_its_pem_source() {
     common::build_lib_and_sim();

@@ -34,7 +34,6 @@ use super::dtls_abi::{
     coap_dtls_options_t, DTLS_FATAL_ALERT_MESSAGE, DTLS_PEER_CLOSE_NOTIFY, DTLS_SUCCESS,
 };
 use super::os::{self, HalMutex};
-use super::pem;
 
 #[allow(non_snake_case)]
 extern "C" {
@@ -81,23 +80,19 @@ struct State {
 
 impl DtlsSession {
     /// A handshake with the server at `host` (NUL-terminated) `port`,
-    /// trusting the certificate `ca_der` (or the HAL's own choice).
+    /// trusting `ca_pem` (NUL-terminated PEM, or the HAL's own choice).
     pub(super) fn connect(
         host: &mut [u8],
         port: u16,
-        ca_der: &'static [u8],
+        ca_pem: Option<&'static [u8]>,
     ) -> Result<Self, ConnectError> {
         let state = HalMutex::new(State {
             held: false,
             outbox: Vec::new(),
         })
         .ok_or(ConnectError::Handshake)?;
-        // On the heap for the call only (a HAL reads it during create, as
-        // the reference Linux HAL does): 1.3 KB of heap while connecting
-        // instead of flash for good.
-        let mut ca_pem = pem::certificate(ca_der);
         let mut opts = coap_dtls_options_t {
-            p_ca_cert_pem: ca_pem.as_mut_ptr(),
+            p_ca_cert_pem: ca_pem.map_or(core::ptr::null_mut(), |c| c.as_ptr() as *mut c_uchar),
             p_host: host.as_mut_ptr().cast(),
             port,
         };

@@ -13,7 +13,6 @@
 //!   dtls_abi  the vendor's DTLS types and result codes                  always
 //!   dtls      HAL_DTLSSession_*: coaps://, one session for all threads  feature dtls
 //!             (no_dtls.rs in its place without it: coaps:// is refused)
-//!   pem       the root CA's PEM for HAL_DTLSSession_create, from DER   feature dtls
 //!   kv        HAL_Kv_*: the stored session                              feature session-store
 //! ```
 //!
@@ -28,8 +27,6 @@ mod dtls_abi;
 #[cfg(feature = "session-store")]
 mod kv;
 mod os;
-#[cfg(feature = "dtls")]
-mod pem;
 mod udp;
 
 use alloc::vec::Vec;
@@ -47,23 +44,22 @@ pub use os::{HalLock, LOG_LEVEL};
 pub use udp::UdpSocket;
 
 /// The platform's public root CA (GlobalSign Root CA, as embedded by the
-/// vendor SDK), as DER: `ffi/build.rs` converts `ca/globalsign-root-ca.pem`,
-/// and each DTLS session's `p_ca_cert_pem` is that PEM again, made for
-/// the call (373 bytes of flash less than embedding the text).
-pub static PLATFORM_ROOT_CA_DER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/root-ca.der"));
+/// vendor SDK), NUL-terminated for `p_ca_cert_pem`.
+pub static PLATFORM_ROOT_CA_PEM: &[u8] =
+    concat!(include_str!("../ca/globalsign-root-ca.pem"), "\0").as_bytes();
 
 /// The firmware's platform layer.
 pub struct HalPlatform {
-    /// DER of the CA that signs the DTLS server certificate (the HAL gets
-    /// it as PEM). A HAL may trust something else for local testing (the
-    /// reference Linux HAL reads `IOTX_DTLS_CA_FILE`).
-    pub ca_cert_der: &'static [u8],
+    /// PEM of the CA that signs the DTLS server certificate, NUL-terminated.
+    /// A HAL may trust something else for local testing (the reference
+    /// Linux HAL reads `IOTX_DTLS_CA_FILE`).
+    pub ca_cert_pem: Option<&'static [u8]>,
 }
 
 impl Default for HalPlatform {
     fn default() -> Self {
         HalPlatform {
-            ca_cert_der: PLATFORM_ROOT_CA_DER,
+            ca_cert_pem: Some(PLATFORM_ROOT_CA_PEM),
         }
     }
 }
@@ -115,7 +111,7 @@ impl Platform for HalPlatform {
                 UdpSocket::connect(&mut host, ep.port).map(HalTransport::Udp)
             }
             Security::Dtls => {
-                DtlsSession::connect(&mut host, ep.port, self.ca_cert_der).map(HalTransport::Dtls)
+                DtlsSession::connect(&mut host, ep.port, self.ca_cert_pem).map(HalTransport::Dtls)
             }
         }
     }

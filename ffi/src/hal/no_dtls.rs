@@ -12,7 +12,7 @@ impl DtlsSession {
     pub(super) fn connect(
         _host: &mut [u8],
         _port: u16,
-        _ca_der: &'static [u8],
+        _ca_pem: Option<&'static [u8]>,
     ) -> Result<Self, ConnectError> {
         Err(ConnectError::Unsupported)
     }
