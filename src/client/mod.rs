@@ -260,7 +260,7 @@ impl<P: Platform, U: Send> Client<P, U> {
             Err(e) => Err((e, i.link.connect_failed(now, random))),
         });
         match result {
-            Ok(()) => self.log(LogLevel::Info, &["new session with the platform"]),
+            Ok(()) => self.log(LogLevel::Info, &["reconnected"]),
             Err(_) => self.log(LogLevel::Warning, &["could not re-create the session"]),
         }
         result
@@ -276,10 +276,7 @@ impl<P: Platform, U: Send> Client<P, U> {
             .is_dead(now, progress(&inner.session), ack_timeout)
             && inner.transport.is_some()
         {
-            self.log(
-                LogLevel::Warning,
-                &["secure session silent; starting a new one"],
-            );
+            self.log(LogLevel::Warning, &["DTLS session silent; reconnecting"]);
             inner.transport = None;
         }
     }
@@ -446,14 +443,12 @@ impl<P: Platform, U: Send> Client<P, U> {
                             ),
                         }
                     }
-                    AuthError::Rejected(None) => self.log(
-                        LogLevel::Error,
-                        &[AUTH_FAILED, "no valid answer from the platform"],
-                    ),
-                    AuthError::Connect(_) => self.log(
-                        LogLevel::Error,
-                        &[AUTH_FAILED, "no session with the platform"],
-                    ),
+                    AuthError::Rejected(None) => {
+                        self.log(LogLevel::Error, &[AUTH_FAILED, "no valid answer"])
+                    }
+                    AuthError::Connect(_) => {
+                        self.log(LogLevel::Error, &[AUTH_FAILED, "not connected"])
+                    }
                     // Named when the requests were given up (receive_failed).
                     AuthError::Unreachable => {}
                 }
