@@ -109,3 +109,29 @@ fn reference_hal_contract() {
     );
     assert!(run.success(), "{}", run.describe());
 }
+
+/// The root CA that the library embeds reaches `HAL_DTLSSession_create`
+/// as the repository's PEM file, byte for byte and NUL-terminated, on
+/// every session it creates (tests/c/ca_pem.c wraps the HAL's create): the
+/// guard for any other way of storing it (see the history: as DER).
+#[test]
+fn embedded_ca_reaches_the_hal_as_its_pem_source() {
+    common::build_lib_and_sim();
+    let dir = TempDir::new("dtls-ca-pem");
+    let exe = dir.join("ca_pem");
+    let src = common::workspace_root().join("tests/c/ca_pem.c");
+    common::compile_c(
+        &exe,
+        &[src.as_path()],
+        &["-Wl,--wrap=HAL_DTLSSession_create"],
+    );
+    let pem = common::workspace_root().join("ffi/src/ca/globalsign-root-ca.pem");
+    let mut cmd = Command::new(&exe);
+    cmd.arg(&pem).env_remove("IOTX_DTLS_CA_FILE");
+    let run = common::run_with_timeout(&mut cmd, Duration::from_secs(60));
+    assert!(
+        run.success() && run.stdout.contains("ca_pem OK"),
+        "{}",
+        run.describe()
+    );
+}

@@ -26,10 +26,16 @@ pub fn guard<R>(_on_panic: R, f: impl FnOnce() -> R) -> R {
 
 /// Bytes of a fixed C char array up to its first NUL (never past it).
 pub fn field(a: &[c_char]) -> Option<String> {
-    let len = a.iter().position(|&c| c == 0).unwrap_or(a.len());
     // SAFETY: c_char and u8 have the same size and alignment.
-    let bytes = unsafe { core::slice::from_raw_parts(a.as_ptr().cast::<u8>(), len) };
-    String::from_utf8(bytes.to_vec()).ok()
+    let bytes = unsafe { core::slice::from_raw_parts(a.as_ptr().cast::<u8>(), a.len()) };
+    String::from_utf8(until_nul(bytes).to_vec()).ok()
+}
+
+/// `a` up to its first NUL, or all of it.
+#[inline(never)]
+pub fn until_nul(a: &[u8]) -> &[u8] {
+    let len = a.iter().position(|&b| b == 0).unwrap_or(a.len());
+    a.get(..len).unwrap_or(a)
 }
 
 /// Reads a C string of at most `max` bytes. `Err(true)` when longer.

@@ -72,9 +72,10 @@ struct Field<const N: usize>([u8; N]);
 impl<const N: usize> Field<N> {
     const EMPTY: Self = Field([0; N]);
 
+    // One scan for the three sizes (and boundary::field's arrays), not one
+    // copy per N.
     fn as_bytes(&self) -> &[u8] {
-        let len = self.0.iter().position(|&b| b == 0).unwrap_or(N);
-        &self.0[..len]
+        crate::boundary::until_nul(&self.0)
     }
 
     fn set(&mut self, bytes: &[u8]) {

@@ -252,8 +252,8 @@ unsafe fn new_context(
         Ok(c) => c,
         // Named, with the likely cause, by Client::connect.
         Err(ConnectError::Handshake) => return None,
-        Err(ConnectError::Unsupported) => return fail("scheme not supported by this build"),
-        Err(ConnectError::Unreachable) => return fail("cannot reach the endpoint host"),
+        Err(ConnectError::Unsupported) => return fail("scheme not in this build"),
+        Err(ConnectError::Unreachable) => return fail("cannot reach the host"),
     };
     Some(Box::new(Context {
         magic: AtomicU32::new(CONTEXT_MAGIC),
@@ -333,11 +333,7 @@ fn dispatch(ctx: &Context, ev: ClientEvent<Pending>) {
             }
         }
         ClientEvent::Session(Event::SendFailed { user }) => {
-            log(
-                ctx,
-                LogLevel::Warning,
-                &["no response; reporting SEND_FAILED"],
-            );
+            log(ctx, LogLevel::Warning, &["no response: SEND_FAILED"]);
             notify(IOTX_COAP_EVENT_SEND_FAILED, user.user_data);
         }
         ClientEvent::Session(Event::AuthFailed { .. }) => {

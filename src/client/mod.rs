@@ -293,7 +293,7 @@ impl<P: Platform, U: Send> Client<P, U> {
             Err(e) => Err((e, i.link.connect_failed(now, random))),
         });
         match result {
-            Ok(()) => self.log(LogLevel::Info, &["new session with the platform"]),
+            Ok(()) => self.log(LogLevel::Info, &["reconnected"]),
             Err(_) => self.log(LogLevel::Warning, &["could not re-create the session"]),
         }
         result
@@ -309,10 +309,7 @@ impl<P: Platform, U: Send> Client<P, U> {
             .is_dead(now, progress(&inner.session), ack_timeout)
             && inner.transport.is_some()
         {
-            self.log(
-                LogLevel::Warning,
-                &["secure session silent; starting a new one"],
-            );
+            self.log(LogLevel::Warning, &["DTLS session silent; reconnecting"]);
             inner.transport = None;
         }
     }
@@ -490,14 +487,12 @@ impl<P: Platform, U: Send> Client<P, U> {
                             ),
                         }
                     }
-                    AuthError::Rejected(None) => self.log(
-                        LogLevel::Error,
-                        &[AUTH_FAILED, "no valid answer from the platform"],
-                    ),
-                    AuthError::Connect(_) => self.log(
-                        LogLevel::Error,
-                        &[AUTH_FAILED, "no session with the platform"],
-                    ),
+                    AuthError::Rejected(None) => {
+                        self.log(LogLevel::Error, &[AUTH_FAILED, "no valid answer"])
+                    }
+                    AuthError::Connect(_) => {
+                        self.log(LogLevel::Error, &[AUTH_FAILED, "not connected"])
+                    }
                     // Named when the requests were given up (receive_failed).
                     AuthError::Unreachable => {}
                 }
@@ -606,9 +601,8 @@ impl<P: Platform, U: Send> Client<P, U> {
                 self.give_back_rx(buf, spent);
             }
             // No transport and none to be had: don't spin.
-            let spent = self.platform.now_ms().saturating_sub(start);
-            if spent < u64::from(self.wait_ms) && !self.is_closing() {
-                self.platform.sleep_ms(self.wait_ms - spent as u32);
+            if !self.is_closing() {
+                self.sleep_rest(start, u64::from(self.wait_ms), 0);
             }
             return;
         };
@@ -640,10 +634,7 @@ impl<P: Platform, U: Send> Client<P, U> {
                     // Some HALs report "no data" at once instead of waiting;
                     // Yield must still not spin when idle.
                     if timeout > 0 {
-                        let spent = self.platform.now_ms().saturating_sub(start);
-                        if spent + 1 < wait {
-                            self.platform.sleep_ms((wait - spent) as u32);
-                        }
+                        self.sleep_rest(start, wait, 1);
                     }
                     break;
                 }
@@ -654,15 +645,24 @@ impl<P: Platform, U: Send> Client<P, U> {
                     self.receive_failed(e, on_event);
                     // An error that returns at once (ICMP refusal) must not
                     // turn Yield into a busy loop.
-                    let spent = self.platform.now_ms().saturating_sub(start);
-                    if spent < wait {
-                        self.platform.sleep_ms((wait - spent) as u32);
-                    }
+                    self.sleep_rest(start, wait, 0);
                     break;
                 }
             }
         }
         self.give_back_rx(buf, spent);
+    }
+
+    /// Sleeps out what is left of `wait` ms since `start`, when that is
+    /// more than `slack` ms. Out of line: one copy of the 64-bit clock
+    /// arithmetic (register pairs on a 32-bit core) for poll's three ways
+    /// out.
+    #[inline(never)]
+    fn sleep_rest(&self, start: u64, wait: u64, slack: u64) {
+        let spent = self.platform.now_ms().saturating_sub(start);
+        if spent + slack < wait {
+            self.platform.sleep_ms((wait - spent) as u32);
+        }
     }
 
     /// Returns a receive buffer to the client, unless a concurrent reader
