@@ -6,18 +6,19 @@
 //! same coverage-guided (scripts/fuzz.sh).
 
 use iotx_coap::core::message::{self, RequestWriter, Type, CODE_POST};
+use iotx_coap_testkit::gen::Gen;
 use iotx_coap_testkit::reference::{self, Decoded};
 
 fn ours(data: &[u8]) -> Option<Decoded> {
     let m = message::decode(data).ok()?;
-    Some(Decoded {
-        ty: m.ty as u8,
-        code: m.code,
-        mid: m.mid,
-        token: m.token.to_vec(),
-        options: m.options().map(|(n, v)| (n, v.to_vec())).collect(),
-        payload: m.payload.to_vec(),
-    })
+    Some(Decoded::of(
+        m.ty as u8,
+        m.code,
+        m.mid,
+        m.token,
+        m.options(),
+        m.payload,
+    ))
 }
 
 #[track_caller]
@@ -27,32 +28,13 @@ fn agree(data: &[u8]) -> bool {
     got.is_some()
 }
 
-/// Deterministic xorshift: many varied inputs, reproducible failures.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn bytes(&mut self, max: u64) -> Vec<u8> {
-        let n = self.below(max + 1) as usize;
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
-
 /// A message built field by field, options encoded by hand so that every
 /// delta and length class appears, critical options among them.
 fn well_formed(g: &mut Gen) -> Vec<u8> {
     let token = g.bytes(8);
-    let code = [0x45, 0x44, 0x84, 0x02, g.next() as u8][g.below(5) as usize];
+    let code = [0x45, 0x44, 0x84, 0x02, g.word() as u8][g.below(5) as usize];
     let mut d = vec![0x40 | (g.below(4) as u8) << 4 | token.len() as u8, code];
-    d.extend_from_slice(&(g.next() as u16).to_be_bytes());
+    d.extend_from_slice(&(g.word() as u16).to_be_bytes());
     d.extend_from_slice(&token);
     let mut number = 0u32;
     for _ in 0..g.below(6) {
@@ -112,7 +94,7 @@ fn well_formed_and_mutated_messages_decode_alike() {
             let mut m = d.clone();
             match g.below(4) {
                 0 => m.truncate(g.below(m.len() as u64 + 1) as usize),
-                1 => m.push(g.next() as u8),
+                1 => m.push(g.word() as u8),
                 _ => {
                     let i = g.below(m.len() as u64) as usize;
                     m[i] ^= 1 << g.below(8);
@@ -155,8 +137,8 @@ fn our_encodings_decode_to_what_was_written() {
     let mut g = Gen(0xfeed);
     for _ in 0..3000 {
         let ty = [Type::Confirmable, Type::NonConfirmable][g.below(2) as usize];
-        let mid = g.next() as u16;
-        let token = g.next().to_be_bytes();
+        let mid = g.word() as u16;
+        let token = g.word().to_be_bytes();
         let mut w = RequestWriter::new(16, ty, CODE_POST, mid, &token);
         let mut expected = Vec::new();
         let mut number = 0u16;

@@ -21,8 +21,9 @@ use common::{Sim, TempDir};
 /// is now heap, and this host figure counts it.
 const PEAK_HEAP_BUDGET: usize = 6 * 1024 + iotx_coap::client::RX_BUFFER_LEN;
 
-/// (in use, peak) from each "memory: heap in use N bytes, peak M bytes" line.
-fn heap_lines(out: &str) -> Vec<(usize, usize)> {
+/// The numbers of each "memory: heap in use N bytes, peak M bytes, B
+/// blocks, A allocations made" line: [in use, peak, blocks, allocations].
+fn memory_lines(out: &str) -> Vec<[usize; 4]> {
     out.lines()
         .filter_map(|l| {
             let rest = l.split("heap in use ").nth(1)?;
@@ -30,9 +31,14 @@ fn heap_lines(out: &str) -> Vec<(usize, usize)> {
                 .split(|c: char| !c.is_ascii_digit())
                 .filter(|s| !s.is_empty())
                 .map(|s| s.parse::<usize>().unwrap());
-            Some((nums.next()?, nums.next()?))
+            Some([nums.next()?, nums.next()?, nums.next()?, nums.next()?])
         })
         .collect()
+}
+
+/// (in use, peak) of each memory line.
+fn heap_lines(out: &str) -> Vec<(usize, usize)> {
+    memory_lines(out).iter().map(|m| (m[0], m[1])).collect()
 }
 
 #[test]
@@ -70,17 +76,6 @@ fn peak_heap_of_a_psk_and_a_plain_session() {
     }
 }
 
-/// The "N allocations made" count of each memory line.
-fn allocation_counts(out: &str) -> Vec<usize> {
-    out.lines()
-        .filter(|l| l.contains("heap in use "))
-        .filter_map(|l| {
-            let head = l.split(" allocations made").next()?;
-            head.rsplit(' ').next()?.parse().ok()
-        })
-        .collect()
-}
-
 /// What the library allocates per steady-state uplink (send, piggybacked
 /// response, delivery to the callback): at most the exchange record and the
 /// datagram (tests/c/allocs.c; the C library's own HAL_Malloc counters).
@@ -100,7 +95,7 @@ fn allocations_per_steady_state_uplink() {
             run.describe(),
             sim.describe()
         );
-        let counts = allocation_counts(&run.stdout);
+        let counts: Vec<usize> = memory_lines(&run.stdout).iter().map(|m| m[3]).collect();
         assert_eq!(
             counts.len(),
             3,

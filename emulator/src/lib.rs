@@ -155,16 +155,19 @@ pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
 
 /// A UDP socket bound to `addr`; the error names the listener and address.
 fn bind_udp(what: &str, addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
-    std::net::UdpSocket::bind(addr).map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!(
-                "cannot bind the {what} listener to {} port {}: {e}",
-                addr.ip(),
-                addr.port()
-            ),
-        )
-    })
+    std::net::UdpSocket::bind(addr).map_err(|e| bind_error(what, addr, e))
+}
+
+/// A bind failure, naming the listener and the address.
+fn bind_error(what: &str, addr: SocketAddr, e: io::Error) -> io::Error {
+    io::Error::new(
+        e.kind(),
+        format!(
+            "cannot bind the {what} listener to {} port {}: {e}",
+            addr.ip(),
+            addr.port()
+        ),
+    )
 }
 
 /// A listener's name, security mode, one of its sockets, the listener
@@ -205,16 +208,7 @@ fn bind_udp_listeners(cfg: &SimConfig) -> io::Result<Vec<UdpListener>> {
 #[cfg(target_os = "linux")]
 fn bind_reuseport(what: &str, addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
     use std::os::fd::FromRawFd;
-    let named = |e: io::Error| {
-        io::Error::new(
-            e.kind(),
-            format!(
-                "cannot bind the {what} listener to {} port {}: {e}",
-                addr.ip(),
-                addr.port()
-            ),
-        )
-    };
+    let named = |e: io::Error| bind_error(what, addr, e);
     let family = if addr.is_ipv4() {
         libc::AF_INET
     } else {

@@ -49,20 +49,22 @@ pub(crate) fn recv_from_timeout(
     }
     match sock.recv_from(buf) {
         Ok(r) => Ok(Some(r)),
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock
-                    | io::ErrorKind::TimedOut
-                    | io::ErrorKind::Interrupted
-                    | io::ErrorKind::ConnectionReset
-                    | io::ErrorKind::ConnectionRefused
-            ) =>
-        {
-            Ok(None)
-        }
+        Err(e) if nothing_to_read(&e) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// A receive error that only means "no datagram now": a timeout, a signal,
+/// or an ICMP error an earlier send provoked (not this socket's fault).
+fn nothing_to_read(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock
+            | io::ErrorKind::TimedOut
+            | io::ErrorKind::Interrupted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionRefused
+    )
 }
 
 /// Plain UDP. On Linux, datagrams are received and sent in batches
@@ -146,18 +148,7 @@ impl DatagramTransport for UdpTransport {
                 self.batch.hot = self.batch.rx_count > 1;
                 Ok(self.batch.next(buf))
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                        | io::ErrorKind::ConnectionReset
-                        | io::ErrorKind::ConnectionRefused
-                ) =>
-            {
-                Ok(None)
-            }
+            Err(e) if nothing_to_read(&e) => Ok(None),
             Err(e) => Err(e),
         }
     }

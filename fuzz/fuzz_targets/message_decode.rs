@@ -9,13 +9,8 @@ use iotx_coap_testkit::reference::{self, Decoded};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let ours = decode(data).ok().map(|m| Decoded {
-        ty: m.ty as u8,
-        code: m.code,
-        mid: m.mid,
-        token: m.token.to_vec(),
-        options: m.options().map(|(n, v)| (n, v.to_vec())).collect(),
-        payload: m.payload.to_vec(),
-    });
+    let ours = decode(data)
+        .ok()
+        .map(|m| Decoded::of(m.ty as u8, m.code, m.mid, m.token, m.options(), m.payload));
     assert_eq!(ours, reference::decode(data), "datagram {data:02x?}");
 });

@@ -387,25 +387,7 @@ mod tests {
     use super::*;
     use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType};
 
-    /// A tiny deterministic generator: the property tests below need many
-    /// varied inputs, not cryptographic ones.
-    struct Gen(u64);
-
-    impl Gen {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-        fn bytes(&mut self, max: u64) -> Vec<u8> {
-            let n = self.below(max + 1) as usize;
-            (0..n).map(|_| self.next() as u8).collect()
-        }
-    }
+    use iotx_coap_testkit::gen::Gen;
 
     fn coap_type(t: Type) -> MessageType {
         match t {
@@ -437,8 +419,8 @@ mod tests {
         let mut g = Gen(0x1234_5678_9abc_def1);
         for _ in 0..3000 {
             let ty = [Type::Confirmable, Type::NonConfirmable][g.below(2) as usize];
-            let mid = g.next() as u16;
-            let token: [u8; 8] = (g.next()).to_be_bytes();
+            let mid = g.word() as u16;
+            let token: [u8; 8] = (g.word()).to_be_bytes();
             let mut w = RequestWriter::new(16, ty, CODE_POST, mid, &token);
             let mut expected: Vec<(u16, Vec<u8>)> = Vec::new();
             let mut number = 0u16;

@@ -5,5 +5,6 @@
 
 pub mod coap;
 pub mod device;
+pub mod gen;
 pub mod psk;
 pub mod reference;

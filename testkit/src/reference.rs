@@ -20,6 +20,27 @@ pub struct Decoded {
     pub payload: Vec<u8>,
 }
 
+impl Decoded {
+    /// From another decoder's fields (options as (number, value) in order).
+    pub fn of<'a>(
+        ty: u8,
+        code: u8,
+        mid: u16,
+        token: &[u8],
+        options: impl Iterator<Item = (u16, &'a [u8])>,
+        payload: &[u8],
+    ) -> Decoded {
+        Decoded {
+            ty,
+            code,
+            mid,
+            token: token.to_vec(),
+            options: options.map(|(n, v)| (n, v.to_vec())).collect(),
+            payload: payload.to_vec(),
+        }
+    }
+}
+
 /// What the reference accepts, decoded; `None` for a message the client
 /// must reject.
 pub fn decode(data: &[u8]) -> Option<Decoded> {
