@@ -9,16 +9,21 @@
 #   scripts/soak.sh 100      # the CI version
 #
 # Prints per mode: answered / SEND_FAILED / duplicates delivered / missing,
-# how many payloads the emulator accepted twice, and how often the client
-# opened a new DTLS session. SOAK_KEEP=1 keeps the logs. Exits non-zero when
-# the delivery contract is broken: a message with no outcome or with two,
-# an outcome for a message never sent, an answered message the emulator
-# never accepted, or any payload accepted twice.
+# how many payloads the emulator accepted twice from one peer, how many it
+# accepted again from a new one, and how often the client opened a new
+# session. SOAK_KEEP=1 keeps the logs. Exits non-zero when the delivery
+# contract is broken: a message with no outcome or with two, an outcome
+# for a message never sent, an answered message the emulator never
+# accepted, or a payload accepted twice from the same peer (deduplication,
+# RFC 7252 §4.5, failed).
 #
 # DTLS: a CON re-sent over a new DTLS session reaches the server as from a
-# new peer, which cannot recognise it as a duplicate; the client therefore
-# opens a new session only after a silence no lossy but live server keeps
-# (the "new_session" column: 0 here). This run found that.
+# new peer, which cannot recognise it as a duplicate (RFC 7252 deduplicates
+# per endpoint): at-least-once delivery across a reconnect. The client
+# therefore opens a new session only after a silence a lossy but live
+# server rarely keeps: with a handful of CONs left at the end of a run and
+# 20% loss each way, some seeds still reach it (2 and 3 here; the
+# "new_session" and "again_new_peer" columns show it, and it is no failure).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/sim.sh
@@ -79,31 +84,46 @@ done
 
 echo "== soak: $n CON uplinks per mode; drop 20% each way, dup 10%, reorder 10%, seed $seed"
 failed=0
-printf '%-6s %8s %12s %11s %8s %15s %11s  %s\n' mode answered SEND_FAILED duplicates missing accepted_twice new_session result
+printf '%-6s %8s %12s %11s %8s %15s %14s %11s  %s\n' mode answered SEND_FAILED duplicates missing accepted_twice again_new_peer new_session result
 for mode in plain psk dtls; do
     status=0
     wait "${client[$mode]}" || status=$?
     dir="$work/$mode"
     out=$(grep "answered=" "$dir/soak.out" || true)
     field() { sed -n "s/.* $1=\\([0-9]*\\).*/\\1/p" <<<" $out"; }
-    # Payloads the emulator accepted (it logs each accepted uplink once).
-    grep -o '"payload":"soak-[0-9]*"' "$dir/sim.log" | grep -o '[0-9]*' | sort -n >"$dir/accepted" || true
-    twice=$(uniq -d "$dir/accepted" | wc -l)
+    # Payloads the emulator accepted (it logs each accepted uplink once), with
+    # the peer each came from.
+    python3 - "$dir/sim.log" >"$dir/accepted_by" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    p = str(e.get("payload", ""))
+    if e.get("event") == "uplink_accepted" and p.startswith("soak-"):
+        print(p[5:], e.get("peer", "?"))
+PY
+    cut -d' ' -f1 "$dir/accepted_by" | sort -n >"$dir/accepted"
+    twice=$(sort "$dir/accepted_by" | uniq -d | wc -l)
+    again=$(($(uniq -d "$dir/accepted" | wc -l) - twice))
     # Every answered message must have reached the emulator.
     unaccepted=0
     if [[ -f "$dir/outcomes" ]]; then
         unaccepted=$(awk 'NR==FNR { ok[$1] = 1; next } $2 == 1 && !($1 in ok)' \
             "$dir/accepted" "$dir/outcomes" | wc -l)
     fi
+    # How often the client gave up its session and opened another.
+    renewed=$(cat "$dir/soak.out" "$dir/soak.err" | grep -c 'session [a-z]*; reconnecting' || true)
     result=ok
-    if ((status != 0 || twice != 0 || unaccepted != 0)); then
-        result="BROKEN (client exit $status, accepted twice $twice, answered but never accepted $unaccepted)"
+    # A payload from a new peer is at-least-once delivery across a new
+    # session; with no new session it is unexplained.
+    if ((status != 0 || twice != 0 || unaccepted != 0 || (again != 0 && renewed == 0))); then
+        result="BROKEN (client exit $status, accepted twice $twice, again from a new peer $again with $renewed new sessions, answered but never accepted $unaccepted)"
         failed=1
     fi
-    # How often the client gave up its DTLS session and opened another.
-    renewed=$(cat "$dir/soak.out" "$dir/soak.err" | grep -c 'starting a new one' || true)
-    printf '%-6s %8s %12s %11s %8s %15s %11s  %s\n' "$mode" "$(field answered)" "$(field send_failed)" \
-        "$(field duplicates)" "$(field missing)" "$twice" "$renewed" "$result"
+    printf '%-6s %8s %12s %11s %8s %15s %14s %11s  %s\n' "$mode" "$(field answered)" "$(field send_failed)" \
+        "$(field duplicates)" "$(field missing)" "$twice" "$again" "$renewed" "$result"
     if [[ $result != ok* ]]; then
         echo "---- $mode: client output" >&2
         cat "$dir/soak.out" "$dir/soak.err" >&2
