@@ -153,8 +153,8 @@ struct Entry<T> {
 const SPARE_BUFFERS: usize = 1;
 const SPARE_CAPACITY: usize = 320;
 /// Largest queue (and event queue, in the session) kept for reuse: what a
-/// steady stream needs (a vector's first allocation holds four).
-pub(crate) const SPARE_QUEUE: usize = 4;
+/// steady stream needs; the queues grow one slot at a time.
+pub(crate) const SPARE_QUEUE: usize = 1;
 
 impl<T> Entry<T> {
     /// The data, the buffer, and where in it the datagram ends.
@@ -497,6 +497,10 @@ impl<T> Exchanges<T> {
 
     fn queue(&mut self, datagram: Vec<u8>) {
         self.counters.tx_datagrams = self.counters.tx_datagrams.wrapping_add(1);
+        // One slot at a time, as the session's event queue (see there).
+        if self.transmit.len() == self.transmit.capacity() {
+            self.transmit.reserve_exact(1);
+        }
         self.transmit.push(datagram);
     }
 

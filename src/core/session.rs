@@ -429,7 +429,7 @@ impl<U> Session<U> {
         let Ok(datagram) = w.finish(MAX_PDU) else {
             // Only a device name of ~1 KB gets here.
             self.auth = Auth::None;
-            self.events.push(Event::AuthFailed { code: None });
+            self.event(Event::AuthFailed { code: None });
             return;
         };
         self.auth_problem = None;
@@ -528,7 +528,7 @@ impl<U> Session<U> {
             }
         };
         if let Err((_, user)) = launched {
-            self.events.push(Event::SendFailed { user });
+            self.event(Event::SendFailed { user });
         }
     }
 
@@ -610,6 +610,18 @@ impl<U> Session<U> {
         core::mem::replace(&mut self.events, core::mem::take(&mut self.spare_events))
     }
 
+    /// Queues an event. The queue grows one slot at a time (a vector's
+    /// first growth would reserve four): a steady stream needs one, and
+    /// the queue and its spare stay that small (RAM a microcontroller
+    /// keeps idle otherwise). Not inlined: one copy for its seven callers.
+    #[inline(never)]
+    fn event(&mut self, e: Event<U>) {
+        if self.events.len() == self.events.capacity() {
+            self.events.reserve_exact(1);
+        }
+        self.events.push(e);
+    }
+
     /// Takes back the vectors [`Session::take_transmit`] and
     /// [`Session::take_events`] gave, once their datagrams are sent and
     /// their events delivered, to reuse their memory: a driver that does so
@@ -663,18 +675,18 @@ impl<U> Session<U> {
                 (Kind::Auth, _) => self.auth_failed(now, None),
                 // No answer to a NON is normal: nothing to report.
                 (Kind::Uplink(_), EndReason::Expired) => {}
-                (Kind::Uplink(u), _) => self.events.push(Event::SendFailed { user: u.user }),
+                (Kind::Uplink(u), _) => self.event(Event::SendFailed { user: u.user }),
             }
         }
     }
 
     fn auth_failed(&mut self, _now: u64, code: Option<u8>) {
         self.auth = Auth::None;
-        self.events.push(Event::AuthFailed { code });
+        self.event(Event::AuthFailed { code });
         // Messages held for a re-authentication cannot be sent any more.
         while let Some((kind, ..)) = self.exchanges.pop_held() {
             if let Kind::Uplink(u) = kind {
-                self.events.push(Event::SendFailed { user: u.user });
+                self.event(Event::SendFailed { user: u.user });
             }
         }
     }
@@ -793,7 +805,7 @@ impl<U> Session<U> {
             (kind, buf)
         };
         if let Kind::Uplink(u) = kind {
-            self.events.push(Event::Response {
+            self.event(Event::Response {
                 user: u.user,
                 code,
                 payload,
@@ -867,7 +879,7 @@ impl<U> Session<U> {
         authed.key = key.map(PskKey::from_bytes);
         self.auth = Auth::Done(authed);
         self.auth_gen = self.auth_gen.wrapping_add(1);
-        self.events.push(Event::Authenticated);
+        self.event(Event::Authenticated);
         // Send what waited for the new token, with fresh ids.
         while let Some((kind, buf, wire)) = self.exchanges.pop_held() {
             if let Kind::Uplink(mut up) = kind {
