@@ -17,6 +17,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use super::handoff::Handoff;
 use super::message::{self, Message, Type};
 use super::rto::{Rto, RttEstimate};
 
@@ -137,8 +138,8 @@ struct Entry<T> {
     mid: u16,
     token: [u8; 8],
     /// The datagram (its first `wire_len` bytes), then whatever the layer
-    /// above keeps with the exchange (an uplink's path and payload, to
-    /// encode it again): one allocation for both.
+    /// above keeps with the exchange (a PSK uplink's plaintext payload, to
+    /// encode it again; all of a parked one): one allocation for both.
     datagram: Vec<u8>,
     wire_len: u16,
     wait: Wait,
@@ -152,9 +153,6 @@ struct Entry<T> {
 /// than `SPARE_CAPACITY` bytes is let go rather than kept.
 const SPARE_BUFFERS: usize = 1;
 const SPARE_CAPACITY: usize = 320;
-/// Largest queue (and event queue, in the session) kept for reuse: what a
-/// steady stream needs; the queues grow one slot at a time.
-pub(crate) const SPARE_QUEUE: usize = 1;
 
 impl<T> Entry<T> {
     /// The data, the buffer, and where in it the datagram ends.
@@ -180,9 +178,7 @@ pub struct Exchanges<T> {
     list: Vec<Box<Entry<T>>>,
     // Plain vectors used as queues: they hold a handful of items between
     // two drains, and VecDeque's ring logic costs flash on a Cortex-M.
-    transmit: Vec<Vec<u8>>,
-    /// An empty queue with capacity, swapped in by `take_transmit`.
-    spare_queue: Vec<Vec<u8>>,
+    transmit: Handoff<Vec<u8>>,
     spare: Vec<Vec<u8>>,
     ended: Vec<Ended<T>>,
     seen: [Option<u16>; SEEN_RING],
@@ -204,8 +200,7 @@ impl<T> Exchanges<T> {
             token_prefix: (first >> 32) as u32,
             token_counter: 0,
             list: Vec::new(),
-            transmit: Vec::new(),
-            spare_queue: Vec::new(),
+            transmit: Handoff::new(),
             spare: Vec::new(),
             ended: Vec::new(),
             seen: [None; SEEN_RING],
@@ -358,13 +353,13 @@ impl<T> Exchanges<T> {
 
     /// The oldest datagram waiting to go out.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        (!self.transmit.is_empty()).then(|| self.transmit.remove(0))
+        self.transmit.pop_front()
     }
 
     /// Datagrams waiting to go out, oldest first. Hand the vector back
     /// with [`Exchanges::recycle`] once they are sent.
     pub fn take_transmit(&mut self) -> Vec<Vec<u8>> {
-        core::mem::replace(&mut self.transmit, core::mem::take(&mut self.spare_queue))
+        self.transmit.take()
     }
 
     /// Takes back what [`Exchanges::take_transmit`] gave, sent: its
@@ -375,11 +370,7 @@ impl<T> Exchanges<T> {
                 self.spare.push(buf);
             }
         }
-        // A queue grown by a burst is let go: kept, it would hold that
-        // burst's worth of RAM idle.
-        if sent.capacity() > self.spare_queue.capacity() && sent.capacity() <= SPARE_QUEUE {
-            self.spare_queue = sent;
-        }
+        self.transmit.give_back(sent);
     }
 
     /// An empty buffer for a datagram to queue.
@@ -497,10 +488,6 @@ impl<T> Exchanges<T> {
 
     fn queue(&mut self, datagram: Vec<u8>) {
         self.counters.tx_datagrams = self.counters.tx_datagrams.wrapping_add(1);
-        // One slot at a time, as the session's event queue (see there).
-        if self.transmit.len() == self.transmit.capacity() {
-            self.transmit.reserve_exact(1);
-        }
         self.transmit.push(datagram);
     }
 

@@ -16,6 +16,7 @@
 //! The drivers (the blocking [`crate::client`], the C ABI) own the I/O.
 
 pub mod exchange;
+pub mod handoff;
 pub mod limits;
 pub mod message;
 pub mod psk;

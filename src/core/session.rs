@@ -16,6 +16,7 @@ use alloc::vec::Vec;
 
 pub use super::exchange::Timing;
 use super::exchange::{EndReason, Exchanges, Incoming};
+use super::handoff::Handoff;
 use super::message::{self, RequestWriter, Type};
 use super::psk::{self, PskKey};
 pub use super::rto::RttEstimate;
@@ -277,9 +278,7 @@ pub struct Session<U> {
     exchanges: Exchanges<Kind<U>>,
     // A plain vector used as a queue: it holds a handful of events between
     // two drains, and VecDeque's ring logic costs flash on a Cortex-M.
-    events: Vec<Event<U>>,
-    /// An empty event queue with capacity, swapped in by `take_events`.
-    spare_events: Vec<Event<U>>,
+    events: Handoff<Event<U>>,
     rx_decrypt_failed: u32,
     reauths: u32,
     /// Counts successful authentications.
@@ -305,8 +304,7 @@ impl<U> Session<U> {
             exchanges: Exchanges::new(cfg.timing(), cfg.seed),
             cfg,
             auth: Auth::None,
-            events: Vec::new(),
-            spare_events: Vec::new(),
+            events: Handoff::new(),
             rx_decrypt_failed: 0,
             reauths: 0,
             auth_gen: 0,
@@ -607,18 +605,10 @@ impl<U> Session<U> {
     /// Every pending event, oldest first (what repeated
     /// [`Session::poll_event`] calls would return).
     pub fn take_events(&mut self) -> Vec<Event<U>> {
-        core::mem::replace(&mut self.events, core::mem::take(&mut self.spare_events))
+        self.events.take()
     }
 
-    /// Queues an event. The queue grows one slot at a time (a vector's
-    /// first growth would reserve four): a steady stream needs one, and
-    /// the queue and its spare stay that small (RAM a microcontroller
-    /// keeps idle otherwise). Not inlined: one copy for its seven callers.
-    #[inline(never)]
     fn event(&mut self, e: Event<U>) {
-        if self.events.len() == self.events.capacity() {
-            self.events.reserve_exact(1);
-        }
         self.events.push(e);
     }
 
@@ -627,18 +617,14 @@ impl<U> Session<U> {
     /// their events delivered, to reuse their memory: a driver that does so
     /// allocates nothing per uplink beyond its exchange (record and
     /// datagram). Events still in `events` are dropped.
-    pub fn recycle(&mut self, transmit: Vec<Vec<u8>>, mut events: Vec<Event<U>>) {
+    pub fn recycle(&mut self, transmit: Vec<Vec<u8>>, events: Vec<Event<U>>) {
         self.exchanges.recycle(transmit);
-        events.clear();
-        let fits = events.capacity() <= super::exchange::SPARE_QUEUE;
-        if fits && events.capacity() > self.spare_events.capacity() {
-            self.spare_events = events;
-        }
+        self.events.give_back(events);
     }
 
     /// Next event for the application.
     pub fn poll_event(&mut self) -> Option<Event<U>> {
-        (!self.events.is_empty()).then(|| self.events.remove(0))
+        self.events.pop_front()
     }
 
     /// Sends every unanswered CON again at once, without spending one of
