@@ -41,25 +41,42 @@ fn heap_lines(out: &str) -> Vec<(usize, usize)> {
     memory_lines(out).iter().map(|m| (m[0], m[1])).collect()
 }
 
+/// Runs the C test program `name` once against each of the emulator's
+/// plain and PSK listeners (in `modes` order), each run passing; its
+/// output per mode.
+fn run_each_mode(name: &str, modes: [&'static str; 2]) -> Vec<(&'static str, String)> {
+    let dir = TempDir::new(name);
+    let exe = common::c_test_program(&dir, name);
+    let sim = Sim::start(&["--device", &common::test_device()]);
+    modes
+        .into_iter()
+        .map(|mode| {
+            let url = if mode == "psk" {
+                sim.psk_url()
+            } else {
+                sim.plain_url()
+            };
+            let run =
+                common::run_with_timeout(Command::new(&exe).arg(&url), Duration::from_secs(60));
+            assert!(
+                run.success(),
+                "{mode}: {}\n{}",
+                run.describe(),
+                sim.describe()
+            );
+            (mode, run.stdout)
+        })
+        .collect()
+}
+
 #[test]
 fn peak_heap_of_a_psk_and_a_plain_session() {
-    let dir = TempDir::new("ram");
-    let exe = common::c_test_program(&dir, "ram_peak");
-    let sim = Sim::start(&["--device", &common::test_device()]);
-    for (mode, url) in [("psk", sim.psk_url()), ("plain", sim.plain_url())] {
-        let run = common::run_with_timeout(Command::new(&exe).arg(&url), Duration::from_secs(60));
-        assert!(
-            run.success(),
-            "{mode}: {}\n{}",
-            run.describe(),
-            sim.describe()
-        );
-        let lines = heap_lines(&run.stdout);
+    for (mode, stdout) in run_each_mode("ram_peak", ["psk", "plain"]) {
+        let lines = heap_lines(&stdout);
         assert_eq!(
             lines.len(),
             2,
-            "{mode}: two memory lines expected:\n{}",
-            run.stdout
+            "{mode}: two memory lines expected:\n{stdout}"
         );
         let (in_use_before_deinit, peak) = lines[0];
         let (in_use_after, _) = lines[1];
@@ -84,23 +101,12 @@ const ALLOCATIONS_PER_UPLINK: usize = 2;
 
 #[test]
 fn allocations_per_steady_state_uplink() {
-    let dir = TempDir::new("allocs");
-    let exe = common::c_test_program(&dir, "allocs");
-    let sim = Sim::start(&["--device", &common::test_device()]);
-    for (mode, url) in [("plain", sim.plain_url()), ("psk", sim.psk_url())] {
-        let run = common::run_with_timeout(Command::new(&exe).arg(&url), Duration::from_secs(60));
-        assert!(
-            run.success(),
-            "{mode}: {}\n{}",
-            run.describe(),
-            sim.describe()
-        );
-        let counts: Vec<usize> = memory_lines(&run.stdout).iter().map(|m| m[3]).collect();
+    for (mode, stdout) in run_each_mode("allocs", ["plain", "psk"]) {
+        let counts: Vec<usize> = memory_lines(&stdout).iter().map(|m| m[3]).collect();
         assert_eq!(
             counts.len(),
             3,
-            "{mode}: three memory lines expected:\n{}",
-            run.stdout
+            "{mode}: three memory lines expected:\n{stdout}"
         );
         // The last two lines are back to back: their difference is what a
         // dump allocates for its own log line.
