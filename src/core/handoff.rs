@@ -1,7 +1,7 @@
 //! A queue the core fills and the driver takes whole, then hands back: the
 //! session's events and the message layer's outgoing datagrams. Two vectors
 //! take turns, so a steady stream allocates nothing for the queue; it grows
-//! one slot at a time and keeps at most [`KEPT`] slots, since RAM a burst
+//! one slot at a time and keeps at most `KEPT` slots, since RAM a burst
 //! left reserved would stay idle on a microcontroller. Imports nothing.
 
 use alloc::vec::Vec;
@@ -45,7 +45,7 @@ impl<T> Handoff<T> {
     }
 
     /// Takes back a vector [`Handoff::take`] gave: emptied, and kept for
-    /// the next `take` unless a burst grew it past [`KEPT`].
+    /// the next `take` unless a burst grew it past `KEPT`.
     pub fn give_back(&mut self, mut v: Vec<T>) {
         v.clear();
         if v.capacity() <= KEPT && v.capacity() > self.spare.capacity() {
